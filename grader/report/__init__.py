@@ -1,0 +1,35 @@
+"""Report: every format is rendered from one :class:`~grader.schema.Result`.
+
+``json`` (the result itself), ``md`` (Markdown feedback), ``terminal`` (colour, on
+stdout). :func:`write` puts the file formats in ``DIR/<submission-stem>/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..i18n import Messages
+from ..schema import Result
+from .markdown import render_markdown
+from .terminal import print_terminal
+
+FILE_FORMATS = {"json": "result.json", "md": "feedback.md"}
+FORMATS = (*FILE_FORMATS, "terminal")
+
+__all__ = ["FORMATS", "print_terminal", "render_markdown", "write"]
+
+
+def write(result: Result, folder: Path, formats: list[str], messages: Messages) -> list[Path]:
+    """Write the requested file formats of one result; ``result.json`` always."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in dict.fromkeys(["json", *formats]):
+        if fmt not in FILE_FORMATS:
+            continue
+        path = folder / FILE_FORMATS[fmt]
+        text = result.to_json() if fmt == "json" else render_markdown(result, messages)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written

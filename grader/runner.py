@@ -1,0 +1,308 @@
+"""Run: execute a submission's notebook in a sandboxed Jupyter kernel, then export.
+
+The notebook that runs is the student's cells between two cells of the grader's:
+a preamble (seeds, plotting backend, the export helper) and the export step
+(``assignments/<name>/export.py``), which writes the data the checks need into
+the run's ``out/`` folder. The kernel alone runs in the sandbox; this process
+drives it over Unix sockets and watches its memory, process count and clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+import psutil
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from .sandbox import BWRAP, Sandbox, environment
+from .schema import RunInfo
+from .settings import Limits
+
+_RUNTIME = Path(__file__).with_name("runtime.py")
+_KERNEL_ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+@dataclass
+class RunFolder:
+    """``root/work`` (the submission's copy, cwd), ``root/out`` (exports), ``root/ctl``."""
+
+    root: Path
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def ctl(self) -> Path:
+        return self.root / "ctl"
+
+    @classmethod
+    def create(cls, base: Path | None = None) -> RunFolder:
+        root = Path(tempfile.mkdtemp(prefix="dlg-", dir=base))
+        folder = cls(root)
+        for sub in (folder.work, folder.out, folder.ctl):
+            sub.mkdir()
+        return folder
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _skip_links(src: str, names: list[str]) -> list[str]:
+    return [n for n in names if os.path.islink(os.path.join(src, n))]
+
+
+def stage(folder: RunFolder, submission_dir: Path | None, files: list[tuple[Path, str]],
+          inputs: dict[str, np.ndarray]) -> None:
+    """Copy what the run may see into its folder; symlinks are never followed or copied."""
+    if submission_dir is not None:
+        shutil.copytree(submission_dir, folder.work, ignore=_skip_links, dirs_exist_ok=True)
+    for src, rel in files:
+        dest = folder.work / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    np.savez(folder.ctl / "inputs.npz", **inputs)  # type: ignore[arg-type]
+
+
+class _SandboxedKernelManager(AsyncKernelManager):
+    """Interrupts reach the kernel inside the sandbox, not the bubblewrap parent."""
+
+    async def _async_signal_kernel(self, signum: int) -> None:
+        process = getattr(self.provisioner, "process", None)
+        if process is None:
+            return
+        for proc in kernel_processes(process.pid):
+            try:
+                if "ipykernel_launcher" in " ".join(proc.cmdline()) and proc.name() != "bwrap":
+                    os.kill(proc.pid, signum)
+            except (psutil.Error, OSError):
+                continue
+
+
+def kernel_processes(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+class _Client(NotebookClient):
+    """Keeps printed output under a cap, so a flood can't fill the grader's memory."""
+
+    def __init__(self, *args: Any, output_cap: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.output_cap = output_cap
+        self.output_used = 0
+        self.truncated = False
+
+    def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> Any:
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if msg.get("msg_type") != "error" and self.output_used + size > self.output_cap:
+            self.truncated = True
+            return None
+        self.output_used += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+@dataclass
+class _Watch:
+    """What the watchdog saw: peak memory, the reason it killed the run (if it did)."""
+
+    peak_mb: float = 0.0
+    killed: str | None = None
+    processes: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def _watch(km: _SandboxedKernelManager, limits: Limits, deadline: float, seen: _Watch) -> None:
+    while not seen.stop.wait(0.1):
+        process = getattr(km.provisioner, "process", None) if km.provisioner else None
+        if process is None:
+            continue
+        procs = kernel_processes(process.pid)
+        rss = 0
+        for proc in procs:
+            try:
+                rss += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        seen.peak_mb = max(seen.peak_mb, rss / 2**20)
+        seen.processes = max(seen.processes, len(procs))
+        reason = None
+        if rss > limits.memory_mb * 2**20:
+            reason = "memory"
+        elif len(procs) > limits.max_processes:
+            reason = "processes"
+        elif time.monotonic() > deadline:
+            reason = "timeout"
+        if reason:
+            seen.killed = reason
+            kill_tree(procs)
+            return
+
+
+def kill_tree(procs: list[psutil.Process]) -> None:
+    for proc in reversed(procs):
+        try:
+            proc.send_signal(signal.SIGKILL)
+        except psutil.Error:
+            continue
+
+
+def preamble(seed: int, frameworks: list[str], out_dir: Path, inputs: Path) -> str:
+    """The grader's first cell: seeds, a quiet plotting backend, the export helper."""
+    lines = [
+        "import random as _r, sys as _s, types as _t",
+        f"_r.seed({seed})",
+        "import numpy as _np",
+        f"_np.random.seed({seed})",
+        "_m = _t.ModuleType('dlgrade_runtime')",
+        f"exec(compile({_RUNTIME.read_text(encoding='utf-8')!r}, 'dlgrade_runtime', 'exec'),"
+        " _m.__dict__)",
+        "_s.modules['dlgrade_runtime'] = _m",
+    ]
+    if "tensorflow" in frameworks:
+        lines += ["import keras as _k", f"_k.utils.set_random_seed({seed})"]
+    if "torch" in frameworks:
+        lines += ["import torch as _tt", f"_tt.manual_seed({seed})"]
+    lines.append("del _r, _s, _t, _m, _np")
+    return "\n".join(lines)
+
+
+def export_cell(source: str, out_dir: Path, inputs: Path) -> str:
+    """The grader's last cell: run the assignment's export script against the student's globals."""
+    return "\n".join([
+        "import dlgrade_runtime as _dl",
+        f"_ex = _dl.Exporter(globals(), {str(out_dir)!r}, {str(inputs)!r})",
+        "try:",
+        f"    exec(compile({source!r}, 'export.py', 'exec'), {{'ex': _ex, '__name__': 'export'}})",
+        "finally:",
+        "    _ex.finish()",
+    ])
+
+
+@dataclass
+class RunRequest:
+    notebook: nbformat.NotebookNode
+    folder: RunFolder
+    export_source: str
+    limits: Limits
+    sandbox: Sandbox
+    seed: int
+    frameworks: list[str]
+    read_only: list[Path]
+    gpu: bool = False
+
+
+def execute(req: RunRequest) -> RunInfo:
+    """Run the student's cells and the export step; never raises for anything the student did."""
+    folder, limits = req.folder, req.limits
+    inputs = folder.ctl / "inputs.npz"
+    student = [c for c in req.notebook.cells if c.cell_type == "code"]
+    cells = [
+        nbformat.v4.new_code_cell(preamble(req.seed, req.frameworks, folder.out, inputs)),
+        *(nbformat.v4.new_code_cell(c.source) for c in student),
+        nbformat.v4.new_code_cell(export_cell(req.export_source, folder.out, inputs)),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    home = "/tmp/home" if req.sandbox.kind == BWRAP else str(folder.root / "home")
+    env = environment(limits, home, {"DLGRADE_OUT": str(folder.out)})
+    argv = req.sandbox.command(
+        _KERNEL_ARGV, run_dir=folder.root, cwd=folder.work, env=env, limits=limits,
+        read_only=req.read_only,
+    )
+    km = _SandboxedKernelManager(
+        transport="ipc", ip=str(folder.ctl / "k"), connection_file=str(folder.ctl / "kernel.json")
+    )
+    km._kernel_spec = KernelSpec(  # a spec of our own: the sandboxed command, signal interrupts
+        argv=argv, display_name="dlgrade", language="python", interrupt_mode="signal", env={}
+    )
+    budget = limits.gpu_time_s if req.gpu else limits.time_s
+    client = _Client(
+        nb, km=km, timeout=int(budget), allow_errors=True, interrupt_on_timeout=True,
+        shutdown_kernel="immediate", startup_timeout=int(limits.startup_time_s),
+        output_cap=limits.output_kb * 1024, record_timing=False,
+    )
+    info = RunInfo(sandbox=req.sandbox.kind, device="gpu" if req.gpu else "cpu")
+    seen = _Watch()
+    started = time.monotonic()
+    hard_deadline = started + limits.startup_time_s + budget + limits.export_time_s + 10
+    watcher = threading.Thread(target=_watch, args=(km, limits, hard_deadline, seen), daemon=True)
+    watcher.start()
+    timed_out = False
+    log = (folder.ctl / "kernel.log").open("wb")
+    try:
+        with client.setup_kernel(stdout=log, stderr=log):
+            student_start = time.monotonic()
+            for index, cell in enumerate(nb.cells):
+                is_export = index == len(nb.cells) - 1
+                if is_export:
+                    client.timeout = int(limits.export_time_s)
+                else:
+                    remaining = budget - (time.monotonic() - student_start)
+                    if remaining <= 0:
+                        timed_out = True
+                        continue
+                    client.timeout = max(1, int(remaining))
+                began = time.monotonic()
+                client.execute_cell(cell, index)
+                if not is_export and time.monotonic() - began >= client.timeout:
+                    timed_out = True
+                if 0 < index < len(nb.cells) - 1:
+                    info.cells_run += 1
+                    _record_errors(cell, index, info)
+    except DeadKernelError:
+        info.exit = "crash"
+    except Exception as exc:  # kernel never started, lost sockets: still a result, never a trace
+        info.exit = "crash"
+        info.cell_errors.append({"cell": None, "ename": type(exc).__name__,
+                                 "evalue": str(exc)[:300]})
+    finally:
+        log.close()
+        seen.stop.set()
+        watcher.join(timeout=2)
+        process = getattr(km.provisioner, "process", None) if km.provisioner else None
+        if process is not None:
+            kill_tree(kernel_processes(process.pid))
+    info.seconds = round(time.monotonic() - started, 3)
+    info.peak_memory_mb = round(seen.peak_mb, 1)
+    info.output_truncated = client.truncated
+    if seen.killed == "memory":
+        info.exit = "memory"
+    elif seen.killed == "processes":
+        info.exit = "crash"
+        info.cell_errors.append({"cell": None, "ename": "TooManyProcesses",
+                                 "evalue": str(seen.processes)})
+    elif seen.killed == "timeout" or timed_out:
+        info.exit = "timeout"
+    return info
+
+
+def _record_errors(cell: nbformat.NotebookNode, index: int, info: RunInfo) -> None:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            info.cell_errors.append({
+                "cell": index, "ename": str(out.get("ename", ""))[:100],
+                "evalue": str(out.get("evalue", ""))[:300],
+            })
