@@ -1,0 +1,85 @@
+"""Evaluate: load an exported model in a sandbox that runs no student code.
+
+The run step exports a model file (``.keras``, a ``torch.export`` program); this
+step copies it into a fresh run folder and runs a grader-written script on it, in
+the same sandbox as student runs, with the evaluation inputs. Only predictions
+come back (``values.json`` + ``.npy`` through the export helper); labels never
+enter. The script gets ``ex`` (the :mod:`grader.runtime` Exporter, with the
+inputs as ``ex.inputs``) and the model files in its working folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import Artifacts
+from .runner import RunFolder
+from .sandbox import BWRAP, Sandbox, environment
+from .settings import Limits
+
+_RUNTIME = Path(__file__).with_name("runtime.py")
+
+
+@dataclass
+class Evaluation:
+    artifacts: Artifacts
+    ok: bool
+    """False when the evaluation process failed, timed out or wrote nothing."""
+    detail: str
+    """The end of its error output when it failed (for the check's message)."""
+
+
+def _program(script: str, out_dir: Path, inputs: Path) -> str:
+    return "\n".join([
+        "import types as _t, sys as _s",
+        "_m = _t.ModuleType('dlgrade_runtime')",
+        f"exec(compile({_RUNTIME.read_text(encoding='utf-8')!r}, 'dlgrade_runtime', 'exec'), _m.__dict__)",
+        "_s.modules['dlgrade_runtime'] = _m",
+        f"ex = _m.Exporter({{}}, {str(out_dir)!r}, {str(inputs)!r})",
+        "try:",
+        f"    exec(compile({script!r}, 'evaluate.py', 'exec'), {{'ex': ex, '__name__': 'evaluate'}})",
+        "finally:",
+        "    ex.finish()",
+    ])
+
+
+@contextmanager
+def evaluate(script: str, *, model_files: list[Path], inputs: dict[str, np.ndarray],
+             sandbox: Sandbox, limits: Limits, timeout_s: float | None = None,
+             read_only: list[Path] | None = None) -> Iterator[Evaluation]:
+    """Run ``script`` on copies of ``model_files``; yields the evaluation, then cleans up."""
+    folder = RunFolder.create()
+    try:
+        for path in model_files:
+            if path.is_symlink() or not path.is_file():
+                continue
+            shutil.copyfile(path, folder.work / path.name)
+        inputs_path = folder.ctl / "inputs.npz"
+        np.savez(inputs_path, **inputs)  # type: ignore[arg-type]
+        program = folder.ctl / "evaluate.py"
+        program.write_text(_program(script, folder.out, inputs_path), encoding="utf-8")
+        home = "/tmp/home" if sandbox.kind == BWRAP else str(folder.root / "home")
+        argv = sandbox.command(
+            [sys.executable, str(program)], run_dir=folder.root, cwd=folder.work,
+            env=environment(limits, home), limits=limits, read_only=read_only or [],
+        )
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, timeout=timeout_s or limits.export_time_s * 2,
+                check=False,
+            )
+            ok, detail = done.returncode == 0, done.stderr.decode("utf-8", "replace")[-600:]
+        except subprocess.TimeoutExpired:
+            ok, detail = False, "timeout"
+        artifacts = Artifacts(folder.out, limits.artifact_mb * 2**20)
+        yield Evaluation(artifacts=artifacts, ok=ok and artifacts.problem is None, detail=detail)
+    finally:
+        folder.remove()
