@@ -1,7 +1,7 @@
 """Manual-review items: written answers an instructor scores by hand.
 
 An answer cell carries a marker line ``<!-- dlgrade:answer ID -->`` (invisible when
-the notebook renders). The marker, not the cell's position, identifies the answer,
+the notebook renders); the answer is the text after it. The marker, not the cell's position, identifies the answer,
 so a student may add cells around it freely.
 """
 
@@ -25,7 +25,7 @@ def answers(nb: nbformat.NotebookNode) -> dict[str, str]:
     for cell in nb.cells:
         match = MARKER.search(cell.source)
         if match and match.group(1) not in found:
-            text = MARKER.sub("", cell.source).replace(PLACEHOLDER, "").strip()
+            text = cell.source[match.end():].replace(PLACEHOLDER, "").strip()
             found[match.group(1)] = text
     return found
 
