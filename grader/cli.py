@@ -23,7 +23,7 @@ from .sandbox import Sandbox, choose
 from .schema import Result
 
 EXIT_OK, EXIT_USAGE, EXIT_GRADER = 0, 2, 3
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _parser() -> argparse.ArgumentParser:
