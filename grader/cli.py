@@ -18,7 +18,7 @@ from . import report
 from .assignment import Assignment, all_assignments, resolve
 from .errors import AssignmentError, DlgradeError, UsageError
 from .i18n import LANGUAGES, Messages
-from .pipeline import Options, grade
+from .pipeline import Options, grade, grader_failed
 from .sandbox import Sandbox, choose
 from .schema import Result
 
@@ -104,6 +104,8 @@ def _grade_many(assignment: Assignment, paths: list[str], options: Options, box:
             _err.print(f"[red]dlgrade failed on {given}:[/]\n{traceback.format_exc(limit=5)}")
             status = EXIT_GRADER
             continue
+        if grader_failed(result):
+            status = EXIT_GRADER
         messages = assignment.messages(result.lang)
         if "terminal" in formats:
             report.print_terminal(result, messages)

@@ -1,8 +1,8 @@
 """Manual-review items: written answers an instructor scores by hand.
 
 An answer cell carries a marker line ``<!-- dlgrade:answer ID -->`` (invisible when
-the notebook renders); the answer is the text after it. The marker, not the cell's position, identifies the answer,
-so a student may add cells around it freely.
+the notebook renders); the answer is the text after it. The marker, not the cell's
+position, identifies the answer, so a student may add cells around it freely.
 """
 
 from __future__ import annotations

@@ -73,6 +73,8 @@ class RunInfo:
     message: str = ""
     """Why the run ended the way it did, in the result's language."""
     output_truncated: bool = False
+    grader_failure: str = ""
+    """Set when the grader or the machine failed (e.g. the kernel could not start)."""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, SUBMISSIONS, failing, grade_path, statuses
+from conftest import ROOT, SUBMISSIONS, failing, grade_path
 
 from grader import resolve
 
@@ -106,3 +106,14 @@ def test_result_records_environment_and_seed() -> None:
     assert result.environment["packages"]["numpy"]
     assert result.run.sandbox in ("bwrap", "subprocess")
     assert len(result.submission_sha256) == 64
+
+
+def test_a_kernel_that_cannot_start_is_the_graders_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.pipeline import grader_failed
+    from grader.sandbox import Sandbox
+
+    monkeypatch.setattr(Sandbox, "command", lambda self, argv, **kw: ["false"])
+    result = grade_path("perceptron", REFERENCE)
+    assert result.status == "error" and grader_failed(result)
+    assert {c.status for c in result.checks} == {"error"}
+    assert "no es culpa de la entrega" in result.message

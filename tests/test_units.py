@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from grader import CheckFailure, Note, check
-from grader.artifacts import Artifacts, ArtifactInvalid
+from grader.artifacts import ArtifactInvalid, Artifacts
 from grader.assignment import all_assignments
 from grader.checks import Context, collect_checks, run_checks
-from grader.errors import AssignmentError, ArtifactMissing, IntakeError
+from grader.errors import ArtifactMissing, AssignmentError, IntakeError
 from grader.i18n import Messages, load_catalogue
 from grader.intake import load, script_to_notebook
 from grader.manual import answers
@@ -96,7 +96,8 @@ def test_unbalanced_markers_are_refused(src: str) -> None:
 
 def test_markdown_answers_are_blanked() -> None:
     ref = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        "Pregunta\n<!-- dlgrade:answer q1 -->\n<!-- BEGIN SOLUTION -->\nLa respuesta.\n<!-- END SOLUTION -->")])
+        "Pregunta\n<!-- dlgrade:answer q1 -->\n"
+        "<!-- BEGIN SOLUTION -->\nLa respuesta.\n<!-- END SOLUTION -->")])
     tpl = make_template(ref)
     assert "La respuesta" not in tpl.cells[0].source
     assert answers(tpl) == {"q1": ""}
@@ -240,7 +241,8 @@ def test_result_round_trips_through_json(tmp_path: Path) -> None:
 
 
 def test_imports_are_found_even_when_hidden() -> None:
-    src = "%matplotlib inline\nimport os, sklearn.linear_model\nfrom torch import nn\nx = __import__('keras')\n"
+    src = ("%matplotlib inline\nimport os, sklearn.linear_model\nfrom torch import nn\n"
+           "x = __import__('keras')\n")
     assert {"os", "sklearn", "torch", "keras"} <= imported_modules(src)
     assert "tensorflow" in imported_modules("def f(:\nimport tensorflow as tf\n")
 
