@@ -117,3 +117,10 @@ def test_a_kernel_that_cannot_start_is_the_graders_fault(monkeypatch: pytest.Mon
     assert result.status == "error" and grader_failed(result)
     assert {c.status for c in result.checks} == {"error"}
     assert "no es culpa de la entrega" in result.message
+
+
+def test_manual_points_count_once_scored() -> None:
+    result = grade_path("perceptron", REFERENCE)
+    result.score_manual({"xor_explicacion": 8})
+    assert (result.score, result.max_score) == (98, 100)
+    assert result.manual_pending == 0
