@@ -101,7 +101,7 @@ def test_markdown_answers_are_blanked() -> None:
     tpl = make_template(ref)
     assert "La respuesta" not in tpl.cells[0].source
     assert answers(tpl) == {"q1": ""}
-    assert answers(ref) == {"q1": "<!-- BEGIN SOLUTION -->\nLa respuesta.\n<!-- END SOLUTION -->"}
+    assert answers(ref) == {"q1": "La respuesta."}
 
 
 # --- checks runner -----------------------------------------------------------
