@@ -24,7 +24,7 @@ from .manual import collect_manual
 from .runner import RunFolder, RunRequest, execute, stage
 from .sandbox import Sandbox
 from .schema import Result, RunInfo
-from .settings import DEFAULT_SEED
+from .settings import DEFAULT_LIMITS, DEFAULT_SEED, Limits
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             limits=assignment.limits, sandbox=sandbox, seed=options.seed,
             frameworks=assignment.frameworks, read_only=[],
         ))
-        info.message = run_message(info, messages)
+        info.message = run_message(info, messages, assignment.limits)
         ctx = Context(
             artifacts=Artifacts(folder.out, assignment.limits.artifact_mb * 2**20),
             inputs=inputs,
@@ -110,13 +110,25 @@ def _refused(assignment: Assignment, given: str, path: Path, exc: IntakeError,
     )
 
 
-def run_message(info: RunInfo, messages: Messages) -> str:
+def run_message(info: RunInfo, messages: Messages, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Why the run ended as it did (and whether output was cut), in the student's language."""
+    parts = []
     if info.exit == "ok":
-        return messages("run.ok_errors", count=len(info.cell_errors)) if info.cell_errors else ""
-    params: dict[str, Any] = {"seconds": round(info.seconds), "peak_mb": round(info.peak_memory_mb)}
-    if info.cell_errors:
-        params["detail"] = f"{info.cell_errors[-1]['ename']}: {info.cell_errors[-1]['evalue']}"
-    return messages(f"run.{info.exit}", **params)
+        if info.cell_errors:
+            parts.append(messages("run.ok_errors", count=len(info.cell_errors)))
+    else:
+        params: dict[str, Any] = {
+            "seconds": round(info.seconds), "peak_mb": round(info.peak_memory_mb),
+            "disk_mb": limits.disk_mb, "detail": "—",
+        }
+        if info.cell_errors:
+            last = info.cell_errors[-1]
+            where = f" [{last['cell']}]" if last.get("cell") is not None else ""
+            params["detail"] = f"{last['ename']}: {last['evalue']}{where}"
+        parts.append(messages(f"run.{info.exit}", **params))
+    if info.output_truncated:
+        parts.append(messages("run.output_truncated", output_kb=limits.output_kb))
+    return " ".join(parts)
 
 
 _VERSIONED = ("numpy", "nbclient", "ipykernel", "tensorflow", "keras", "torch")

@@ -16,7 +16,7 @@ SCHEMA = "dlgrade.result/1"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 Visibility = Literal["public", "hidden"]
-RunExit = Literal["ok", "timeout", "memory", "crash", "invalid"]
+RunExit = Literal["ok", "timeout", "memory", "processes", "disk", "crash", "invalid"]
 ResultStatus = Literal["graded", "error"]
 
 
@@ -73,6 +73,7 @@ class RunInfo:
     message: str = ""
     """Why the run ended the way it did, in the result's language."""
     output_truncated: bool = False
+    """The run printed more than ``output_kb``; the rest of its output was dropped."""
 
 
 @dataclass
