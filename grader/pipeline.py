@@ -119,13 +119,22 @@ def run_message(info: RunInfo, messages: Messages, limits: Limits = DEFAULT_LIMI
     else:
         params: dict[str, Any] = {
             "seconds": round(info.seconds), "peak_mb": round(info.peak_memory_mb),
-            "disk_mb": limits.disk_mb, "detail": "—",
+            "limit_s": round(limits.gpu_time_s if info.device == "gpu" else limits.time_s),
+            "limit_mb": limits.memory_mb, "disk_mb": limits.disk_mb,
+            "max_processes": limits.max_processes, "max_threads": limits.max_threads,
+            "detail": "—", "cell": "—",
         }
+        for err in info.cell_errors:
+            params.update({k: err[k] for k in ("processes", "threads") if k in err})
+            if err.get("cell") is not None:
+                params["cell"] = err["cell"]
+        key = f"run.{info.exit}"
         if info.cell_errors:
             last = info.cell_errors[-1]
-            where = f" [{last['cell']}]" if last.get("cell") is not None else ""
-            params["detail"] = f"{last['ename']}: {last['evalue']}{where}"
-        parts.append(messages(f"run.{info.exit}", **params))
+            params["detail"] = f"{last['ename']}: {last['evalue']}"
+            if info.exit == "crash" and last["ename"] == "DeadKernel":
+                key = "run.crash_cell"
+        parts.append(messages(key, **params))
     if info.output_truncated:
         parts.append(messages("run.output_truncated", output_kb=limits.output_kb))
     return " ".join(parts)

@@ -168,6 +168,9 @@ def folder_usage(root: Path, max_entries: int) -> tuple[int, int]:
 
 def _over_limit(procs: list[psutil.Process], limits: Limits, seen: Watch, check_disk: bool,
                 run_dir: Path, deadline: float) -> str | None:
+    seen.processes = max(seen.processes, len(procs))
+    if len(procs) > limits.max_processes:
+        return "processes"
     rss, threads = 0, 0
     for proc in procs:
         try:
@@ -175,13 +178,14 @@ def _over_limit(procs: list[psutil.Process], limits: Limits, seen: Watch, check_
             threads += proc.num_threads()
         except psutil.Error:
             continue
-    seen.peak_mb = max(seen.peak_mb, rss / 2**20)
-    seen.processes = max(seen.processes, len(procs))
     seen.threads = max(seen.threads, threads)
-    if rss > limits.memory_mb * 2**20:
-        return "memory"
     if len(procs) > limits.max_processes or threads > limits.max_threads:
         return "processes"
+    if rss > limits.memory_mb * 2**20 and len(procs) > 3:
+        rss = _proportional(procs)  # forked children share pages that RSS counts once each
+    seen.peak_mb = max(seen.peak_mb, rss / 2**20)
+    if rss > limits.memory_mb * 2**20:
+        return "memory"
     if check_disk:
         used, entries = folder_usage(run_dir, limits.max_files)
         seen.disk_mb = max(seen.disk_mb, used / 2**20)
@@ -190,6 +194,17 @@ def _over_limit(procs: list[psutil.Process], limits: Limits, seen: Watch, check_
     if time.monotonic() > deadline:
         return "timeout"
     return None
+
+
+def _proportional(procs: list[psutil.Process]) -> int:
+    """Memory of a tree with shared pages counted once (PSS; slower than RSS, so used sparingly)."""
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_full_info().pss
+        except (psutil.Error, AttributeError):
+            continue
+    return total
 
 
 def watch(root_pid: Callable[[], int | None], limits: Limits, deadline: float, seen: Watch,
@@ -202,7 +217,10 @@ def watch(root_pid: Callable[[], int | None], limits: Limits, deadline: float, s
             continue
         tick += 1
         procs = kernel_processes(pid)
-        reason = _over_limit(procs, limits, seen, tick % 5 == 0, run_dir, deadline)
+        try:
+            reason = _over_limit(procs, limits, seen, tick % 5 == 0, run_dir, deadline)
+        except Exception:  # a process vanishing mid-measurement must not end the watch
+            reason = "processes" if len(procs) > limits.max_processes else None
         if reason:
             seen.killed = reason
             kill_all(procs)
@@ -323,11 +341,14 @@ def execute(req: RunRequest) -> RunInfo:
                     client.timeout = max(1, int(remaining))
                 began = time.monotonic()
                 client.execute_cell(cell, index)
-                if not is_export and time.monotonic() - began >= client.timeout:
-                    timed_out = True
                 if 0 < index < len(nb.cells) - 1:
                     info.cells_run += 1
                     _record_errors(cell, index, info)
+                if not is_export and time.monotonic() - began >= client.timeout and not timed_out:
+                    timed_out = True
+                    if not info.cell_errors or info.cell_errors[-1]["cell"] != index:
+                        info.cell_errors.append({"cell": index, "ename": "TimeoutError",
+                                                 "evalue": f"{budget:g} s"})
     except DeadKernelError:
         info.exit = "crash"
         info.cell_errors.append({"cell": index if 0 < index < len(nb.cells) - 1 else None,
@@ -350,7 +371,8 @@ def execute(req: RunRequest) -> RunInfo:
         info.exit = "timeout"
     if seen.killed == "processes":
         info.cell_errors.append({"cell": None, "ename": "TooManyProcesses",
-                                 "evalue": f"{seen.processes} processes, {seen.threads} threads"})
+                                 "evalue": f"{seen.processes} processes, {seen.threads} threads",
+                                 "processes": seen.processes, "threads": seen.threads})
     return info
 
 

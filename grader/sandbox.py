@@ -169,6 +169,8 @@ class Sandbox:
             "--size", str(limits.disk_mb * 2**20), "--tmpfs", "/tmp",
             "--dir", env["HOME"],
             "--bind", str(run_dir), str(run_dir), "--chdir", str(cwd),
+            # the root bwrap builds is a tmpfs too: read-only, so nothing unbounded is writable
+            "--remount-ro", "/",
             "--",
         ]
         return [*enter, *scrub, *limit, "--", *box, *argv]
