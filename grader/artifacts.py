@@ -118,10 +118,13 @@ class Artifacts:
             raise ArtifactMissing("artifact.not_exported", name=key) from exc
         except OSError as exc:
             raise ArtifactInvalid("artifact.not_file", name=key) from exc
+        if not raw.startswith(b"\x93NUMPY"):
+            raise ArtifactInvalid("artifact.unreadable", name=key)
         try:
             arr = np.load(io.BytesIO(raw), allow_pickle=False)
         except ValueError as exc:
-            raise ArtifactInvalid("artifact.pickle", name=key) from exc
+            code = "artifact.pickle" if "pickle" in str(exc) else "artifact.unreadable"
+            raise ArtifactInvalid(code, name=key) from exc
         except (OSError, EOFError, TypeError, MemoryError) as exc:
             raise ArtifactInvalid("artifact.unreadable", name=key) from exc
         if not isinstance(arr, np.ndarray) or arr.dtype.hasobject:

@@ -62,10 +62,9 @@ HIDDEN_CHECKS = {"producto_aleatorio", "activaciones_aleatorias", "aprobacion_oc
 needs_bwrap = pytest.mark.skipif(not bwrap_works(), reason="bubblewrap cannot run here")
 
 
-@pytest.fixture(scope="module")
-def assignment(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
+def small_copy(base: Path) -> Assignment:
     """perceptron with small limits, and a canary among its hidden files."""
-    root = tmp_path_factory.mktemp("assignments") / "perceptron"
+    root = base / "perceptron"
     shutil.copytree(ROOT / "assignments" / "perceptron", root)
     toml = (root / "assignment.toml").read_text(encoding="utf-8")
     head, _, rest = toml.partition("[limits]")
@@ -73,6 +72,11 @@ def assignment(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
     (root / "assignment.toml").write_text(head + SMALL_LIMITS + "\n" + manual, encoding="utf-8")
     (root / "hidden" / "secreto.txt").write_text(HIDDEN_CANARY, encoding="utf-8")
     return Assignment(root)
+
+
+@pytest.fixture(scope="module")
+def assignment(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
+    return small_copy(tmp_path_factory.mktemp("assignments"))
 
 
 @pytest.fixture(scope="module")
