@@ -8,6 +8,7 @@ exhaust its memory.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -28,8 +29,17 @@ class ArtifactInvalid(ArtifactMissing):
 
 
 def read_bytes_nofollow(path: Path, max_bytes: int) -> bytes:
-    """Read a regular file the run wrote, refusing symlinks and anything too large."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """Read a regular file the run wrote, refusing symlinks and anything too large.
+
+    ``O_NONBLOCK`` so that a FIFO left in the output folder can't hang the grader;
+    a symlink fails the open itself (``ELOOP``) and is refused like any non-file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EACCES, errno.EISDIR):
+            raise ArtifactInvalid("artifact.not_file", name=path.name) from exc
+        raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -60,7 +70,7 @@ class Artifacts:
                 self.index = {str(k): v for k, v in loaded.items() if isinstance(v, dict)}
         except FileNotFoundError:
             self.problem = "missing"
-        except (OSError, ValueError, ArtifactMissing):
+        except (OSError, ValueError, RecursionError, ArtifactMissing):
             self.problem = "invalid"
 
     def __contains__(self, key: str) -> bool:
@@ -72,6 +82,8 @@ class Artifacts:
 
     def _entry(self, key: str) -> dict[str, Any]:
         entry = self.index.get(key)
+        if entry is None and self.problem is not None:
+            raise ArtifactMissing("artifact.not_exported", name=key)
         if entry is None:
             raise ArtifactMissing("artifact.missing", name=key)
         if not entry.get("ok"):
@@ -100,11 +112,21 @@ class Artifacts:
                 raise ArtifactInvalid("artifact.not_numeric", name=key) from exc
         if not isinstance(name, str) or "/" in name or name.startswith("."):
             raise ArtifactInvalid("artifact.bad_name", name=key)
-        raw = read_bytes_nofollow(self.out_dir / name, self.max_bytes)
+        try:
+            raw = read_bytes_nofollow(self.out_dir / name, self.max_bytes)
+        except FileNotFoundError as exc:
+            raise ArtifactMissing("artifact.not_exported", name=key) from exc
+        except OSError as exc:
+            raise ArtifactInvalid("artifact.not_file", name=key) from exc
+        if not raw.startswith(b"\x93NUMPY"):
+            raise ArtifactInvalid("artifact.unreadable", name=key)
         try:
             arr = np.load(io.BytesIO(raw), allow_pickle=False)
         except ValueError as exc:
-            raise ArtifactInvalid("artifact.pickle", name=key) from exc
+            code = "artifact.pickle" if "pickle" in str(exc) else "artifact.unreadable"
+            raise ArtifactInvalid(code, name=key) from exc
+        except (OSError, EOFError, TypeError, MemoryError) as exc:
+            raise ArtifactInvalid("artifact.unreadable", name=key) from exc
         if not isinstance(arr, np.ndarray) or arr.dtype.hasobject:
             raise ArtifactInvalid("artifact.pickle", name=key)
         return arr

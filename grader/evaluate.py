@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import Artifacts
-from .runner import RunFolder
-from .sandbox import BWRAP, Sandbox, environment
+from .runner import RunFolder, Watch, clean_up, kernel_processes, watch
+from .sandbox import PidsCgroup, Sandbox, environment
 from .settings import Limits
 
 _RUNTIME = Path(__file__).with_name("runtime.py")
@@ -51,6 +53,37 @@ def _program(script: str, out_dir: Path, inputs: Path) -> str:
     ])
 
 
+def _run_watched(argv: list[str], folder: RunFolder, sandbox: Sandbox,
+                 cgroup: PidsCgroup | None, limits: Limits,
+                 timeout_s: float) -> tuple[bool, str]:
+    """Run the evaluation under the same watchdog as a student run; (succeeded, error tail)."""
+    log_path = folder.ctl / "evaluate.log"
+    seen = Watch()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=log, cwd=folder.work,
+                                start_new_session=True)
+        root = kernel_processes(proc.pid)[:1]
+        watcher = threading.Thread(
+            target=watch, args=(lambda: proc.pid, limits, time.monotonic() + timeout_s, seen,
+                                folder.root), daemon=True)
+        watcher.start()
+        try:
+            code = proc.wait(timeout=timeout_s + 5)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            seen.stop.set()
+            watcher.join(timeout=2)
+            clean_up(root, sandbox, folder, cgroup)
+            proc.wait()
+    if seen.killed or code is None:
+        return False, seen.killed or "timeout"
+    with log_path.open("rb") as fh:
+        fh.seek(max(0, log_path.stat().st_size - 600))
+        tail = fh.read().decode("utf-8", "replace")
+    return code == 0, tail
+
+
 @contextmanager
 def evaluate(script: str, *, model_files: list[Path], inputs: dict[str, np.ndarray],
              sandbox: Sandbox, limits: Limits, timeout_s: float | None = None,
@@ -66,19 +99,14 @@ def evaluate(script: str, *, model_files: list[Path], inputs: dict[str, np.ndarr
         np.savez(inputs_path, **inputs)  # type: ignore[arg-type]
         program = folder.ctl / "evaluate.py"
         program.write_text(_program(script, folder.out, inputs_path), encoding="utf-8")
-        home = "/tmp/home" if sandbox.kind == BWRAP else str(folder.root / "home")
+        home = sandbox.home(folder.root)
+        cgroup = PidsCgroup.create(folder.root.name, limits.max_threads + 8)
         argv = sandbox.command(
             [sys.executable, str(program)], run_dir=folder.root, cwd=folder.work,
-            env=environment(limits, home), limits=limits, read_only=read_only or [],
+            env=environment(limits, home), limits=limits, read_only=read_only or [], cgroup=cgroup,
         )
-        try:
-            done = subprocess.run(
-                argv, capture_output=True, timeout=timeout_s or limits.export_time_s * 2,
-                check=False,
-            )
-            ok, detail = done.returncode == 0, done.stderr.decode("utf-8", "replace")[-600:]
-        except subprocess.TimeoutExpired:
-            ok, detail = False, "timeout"
+        ok, detail = _run_watched(argv, folder, sandbox, cgroup, limits,
+                                  timeout_s or limits.export_time_s * 2)
         artifacts = Artifacts(folder.out, limits.artifact_mb * 2**20)
         yield Evaluation(artifacts=artifacts, ok=ok and artifacts.problem is None, detail=detail)
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,8 +67,25 @@ def find_file(path: Path, preferred: str) -> Path:
     )
 
 
+def check_folder(path: Path, limits: Limits) -> None:
+    """Refuse a folder too big or too crowded to copy for a run (symlinks are not followed)."""
+    total, entries = 0, 0
+    for root, dirs, files in os.walk(path):
+        entries += len(dirs) + len(files)
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+        if entries > limits.max_files or total > limits.folder_mb * 2**20:
+            raise IntakeError("intake.folder_too_big", name=path.name, limit_mb=limits.folder_mb,
+                              limit_files=limits.max_files)
+
+
 def load(path: Path, given: str, limits: Limits, preferred: str) -> Submission:
     """Read and validate a submission; raises IntakeError with a catalogue key."""
+    if path.is_dir() and not path.is_symlink():
+        check_folder(path, limits)
     file = find_file(path, preferred)
     if file.suffix not in (NOTEBOOK, SCRIPT):
         raise IntakeError("intake.wrong_type", name=file.name, suffix=file.suffix or "—")
@@ -89,7 +107,7 @@ def load(path: Path, given: str, limits: Limits, preferred: str) -> Submission:
         nb = script_to_notebook(text)
         kind = "script"
     else:
-        nb = parse_notebook(text, file.name)
+        nb = parse_notebook(text, file.name, limits.max_cells)
         kind = "notebook"
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
     if len(nb.cells) > limits.max_cells:
@@ -99,18 +117,25 @@ def load(path: Path, given: str, limits: Limits, preferred: str) -> Submission:
     return Submission(path=file, given=given, kind=kind, sha256=digest, notebook=nb)
 
 
-def parse_notebook(text: str, name: str) -> nbformat.NotebookNode:
+def parse_notebook(text: str, name: str, max_cells: int | None = None) -> nbformat.NotebookNode:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise IntakeError("intake.bad_json", name=name, line=exc.lineno, column=exc.colno) from exc
+    except RecursionError as exc:
+        raise IntakeError("intake.invalid", name=name, detail="JSON nested too deeply") from exc
     if not isinstance(data, dict) or "cells" not in data:
         raise IntakeError("intake.not_notebook", name=name)
+    cells = data["cells"]
+    if max_cells is not None and isinstance(cells, list) and len(cells) > max_cells:
+        # counted before validating: validating 20,000 cells would take the grader's time
+        raise IntakeError("intake.too_many_cells", cells=len(cells), limit=max_cells)
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except Exception as exc:  # nbformat raises several unrelated types for bad notebooks
-        raise IntakeError("intake.invalid", name=name, detail=str(exc).splitlines()[0][:200]) from exc
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise IntakeError("intake.invalid", name=name, detail=first[:200]) from exc
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []

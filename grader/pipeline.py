@@ -24,7 +24,7 @@ from .manual import collect_manual
 from .runner import RunFolder, RunRequest, execute, stage
 from .sandbox import Sandbox
 from .schema import CheckResult, Result, RunInfo
-from .settings import DEFAULT_SEED
+from .settings import DEFAULT_LIMITS, DEFAULT_SEED, Limits
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         if info.grader_failure:
             return _grader_failed(assignment, given, sub.sha256, info, messages, checks, env,
                                   lang, mode)
-        info.message = run_message(info, messages)
+        info.message = run_message(info, messages, assignment.limits)
         ctx = Context(
             artifacts=Artifacts(folder.out, assignment.limits.artifact_mb * 2**20),
             inputs=inputs,
@@ -137,13 +137,34 @@ def grader_failed(result: Result) -> bool:
     return result.status == "error" and result.run.exit != "invalid"
 
 
-def run_message(info: RunInfo, messages: Messages) -> str:
+def run_message(info: RunInfo, messages: Messages, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Why the run ended as it did (and whether output was cut), in the student's language."""
+    parts = []
     if info.exit == "ok":
-        return messages("run.ok_errors", count=len(info.cell_errors)) if info.cell_errors else ""
-    params: dict[str, Any] = {"seconds": round(info.seconds), "peak_mb": round(info.peak_memory_mb)}
-    if info.cell_errors:
-        params["detail"] = f"{info.cell_errors[-1]['ename']}: {info.cell_errors[-1]['evalue']}"
-    return messages(f"run.{info.exit}", **params)
+        if info.cell_errors:
+            parts.append(messages("run.ok_errors", count=len(info.cell_errors)))
+    else:
+        params: dict[str, Any] = {
+            "seconds": round(info.seconds), "peak_mb": round(info.peak_memory_mb),
+            "limit_s": round(limits.gpu_time_s if info.device == "gpu" else limits.time_s),
+            "limit_mb": limits.memory_mb, "disk_mb": limits.disk_mb,
+            "max_processes": limits.max_processes, "max_threads": limits.max_threads,
+            "detail": "—", "cell": "—",
+        }
+        for err in info.cell_errors:
+            params.update({k: err[k] for k in ("processes", "threads") if k in err})
+            if err.get("cell") is not None:
+                params["cell"] = err["cell"]
+        key = f"run.{info.exit}"
+        if info.cell_errors:
+            last = info.cell_errors[-1]
+            params["detail"] = f"{last['ename']}: {last['evalue']}"
+            if info.exit == "crash" and last["ename"] == "DeadKernel":
+                key = "run.crash_cell"
+        parts.append(messages(key, **params))
+    if info.output_truncated:
+        parts.append(messages("run.output_truncated", output_kb=limits.output_kb))
+    return " ".join(parts)
 
 
 _VERSIONED = ("numpy", "nbclient", "ipykernel", "tensorflow", "keras", "torch")

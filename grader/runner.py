@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from jupyter_client.kernelspec import KernelSpec
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from .sandbox import BWRAP, Sandbox, environment
+from .sandbox import SUBPROCESS, PidsCgroup, Sandbox, environment, kill_all, strays
 from .schema import RunInfo
 from .settings import Limits
 
@@ -84,7 +85,11 @@ def stage(folder: RunFolder, submission_dir: Path | None, files: list[tuple[Path
 
 
 class _SandboxedKernelManager(AsyncKernelManager):
-    """Interrupts reach the kernel inside the sandbox, not the bubblewrap parent."""
+    """Interrupts reach the kernel inside the sandbox, not the bubblewrap parent.
+
+    An interrupt (the student's time is up) first kills whatever the kernel started
+    (``os.system("sleep 1000")`` ignores SIGINT), so the export step can still run.
+    """
 
     async def _async_signal_kernel(self, signum: int) -> None:
         process = getattr(self.provisioner, "process", None)
@@ -93,12 +98,15 @@ class _SandboxedKernelManager(AsyncKernelManager):
         for proc in kernel_processes(process.pid):
             try:
                 if "ipykernel_launcher" in " ".join(proc.cmdline()) and proc.name() != "bwrap":
+                    if signum == signal.SIGINT:
+                        kill_all(proc.children(recursive=True))
                     os.kill(proc.pid, signum)
             except (psutil.Error, OSError):
                 continue
 
 
 def kernel_processes(pid: int) -> list[psutil.Process]:
+    """The sandbox's root process and all its descendants, root first."""
     try:
         root = psutil.Process(pid)
         return [root, *root.children(recursive=True)]
@@ -126,48 +134,108 @@ class _Client(NotebookClient):
 
 
 @dataclass
-class _Watch:
-    """What the watchdog saw: peak memory, the reason it killed the run (if it did)."""
+class Watch:
+    """What the watchdog saw: peaks, and the limit it killed the run for (if it did)."""
 
     peak_mb: float = 0.0
     killed: str | None = None
     processes: int = 0
+    threads: int = 0
+    disk_mb: float = 0.0
     stop: threading.Event = field(default_factory=threading.Event)
 
 
-def _watch(km: _SandboxedKernelManager, limits: Limits, deadline: float, seen: _Watch) -> None:
-    while not seen.stop.wait(0.1):
-        process = getattr(km.provisioner, "process", None) if km.provisioner else None
-        if process is None:
+def folder_usage(root: Path, max_entries: int) -> tuple[int, int]:
+    """(bytes allocated, entries) under ``root``; stops counting past ``max_entries``."""
+    used, entries = 0, 0
+    stack = [str(root)]
+    while stack and entries <= max_entries:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    used += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
             continue
-        procs = kernel_processes(process.pid)
-        rss = 0
-        for proc in procs:
-            try:
-                rss += proc.memory_info().rss
-            except psutil.Error:
-                continue
-        seen.peak_mb = max(seen.peak_mb, rss / 2**20)
-        seen.processes = max(seen.processes, len(procs))
-        reason = None
-        if rss > limits.memory_mb * 2**20:
-            reason = "memory"
-        elif len(procs) > limits.max_processes:
-            reason = "processes"
-        elif time.monotonic() > deadline:
-            reason = "timeout"
+    return used, entries
+
+
+def _over_limit(procs: list[psutil.Process], limits: Limits, seen: Watch, check_disk: bool,
+                run_dir: Path, deadline: float) -> str | None:
+    seen.processes = max(seen.processes, len(procs))
+    if len(procs) > limits.max_processes:
+        return "processes"
+    rss, threads = 0, 0
+    for proc in procs:
+        try:
+            rss += proc.memory_info().rss
+            threads += proc.num_threads()
+        except psutil.Error:
+            continue
+    seen.threads = max(seen.threads, threads)
+    if len(procs) > limits.max_processes or threads > limits.max_threads:
+        return "processes"
+    if rss > limits.memory_mb * 2**20 and len(procs) > 3:
+        rss = _proportional(procs)  # forked children share pages that RSS counts once each
+    seen.peak_mb = max(seen.peak_mb, rss / 2**20)
+    if rss > limits.memory_mb * 2**20:
+        return "memory"
+    if check_disk:
+        used, entries = folder_usage(run_dir, limits.max_files)
+        seen.disk_mb = max(seen.disk_mb, used / 2**20)
+        if used > limits.disk_mb * 2**20 or entries > limits.max_files:
+            return "disk"
+    if time.monotonic() > deadline:
+        return "timeout"
+    return None
+
+
+def _proportional(procs: list[psutil.Process]) -> int:
+    """Memory of a tree with shared pages counted once (PSS; slower than RSS, so used sparingly)."""
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_full_info().pss
+        except (psutil.Error, AttributeError):
+            continue
+    return total
+
+
+def watch(root_pid: Callable[[], int | None], limits: Limits, deadline: float, seen: Watch,
+          run_dir: Path) -> None:
+    """Until ``seen.stop``: measure the sandbox's tree; kill it at the first limit it passes."""
+    tick = 0
+    while not seen.stop.wait(limits.watch_interval_s):
+        pid = root_pid()
+        if pid is None:
+            continue
+        tick += 1
+        procs = kernel_processes(pid)
+        try:
+            reason = _over_limit(procs, limits, seen, tick % 5 == 0, run_dir, deadline)
+        except Exception:  # a process vanishing mid-measurement must not end the watch
+            reason = "processes" if len(procs) > limits.max_processes else None
         if reason:
             seen.killed = reason
-            kill_tree(procs)
+            kill_all(procs)
             return
 
 
-def kill_tree(procs: list[psutil.Process]) -> None:
-    for proc in reversed(procs):
-        try:
-            proc.send_signal(signal.SIGKILL)
-        except psutil.Error:
-            continue
+def kill_tree(procs: list[psutil.Process], run_id: str | None = None) -> None:
+    """Kill a sandbox: its root first (in bwrap that ends the PID namespace), then the rest.
+
+    ``run_id`` also finds the processes a fallback run detached from its tree
+    (daemons, ``setsid``), by the marker in their environment.
+    """
+    kill_all(procs)
+    if run_id is not None:
+        kill_all(strays(run_id))
 
 
 def preamble(seed: int, frameworks: list[str], out_dir: Path, inputs: Path) -> str:
@@ -226,11 +294,11 @@ def execute(req: RunRequest) -> RunInfo:
         nbformat.v4.new_code_cell(export_cell(req.export_source, folder.out, inputs)),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
-    home = "/tmp/home" if req.sandbox.kind == BWRAP else str(folder.root / "home")
-    env = environment(limits, home, {"DLGRADE_OUT": str(folder.out)})
+    env = environment(limits, req.sandbox.home(folder.root), {"DLGRADE_OUT": str(folder.out)})
+    cgroup = PidsCgroup.create(folder.root.name, limits.max_threads + 8)  # + bwrap, sh, env
     argv = req.sandbox.command(
         _KERNEL_ARGV, run_dir=folder.root, cwd=folder.work, env=env, limits=limits,
-        read_only=req.read_only,
+        read_only=req.read_only, cgroup=cgroup,
     )
     km = _SandboxedKernelManager(
         transport="ipc", ip=str(folder.ctl / "k"), connection_file=str(folder.ctl / "kernel.json")
@@ -243,18 +311,24 @@ def execute(req: RunRequest) -> RunInfo:
         nb, km=km, timeout=int(budget), allow_errors=True, interrupt_on_timeout=True,
         shutdown_kernel="immediate", startup_timeout=int(limits.startup_time_s),
         output_cap=limits.output_kb * 1024, record_timing=False,
+        resources={"metadata": {"path": str(folder.work)}},
     )
     info = RunInfo(sandbox=req.sandbox.kind, device="gpu" if req.gpu else "cpu")
-    seen = _Watch()
+    seen = Watch()
     started = time.monotonic()
     hard_deadline = started + limits.startup_time_s + budget + limits.export_time_s + 10
-    watcher = threading.Thread(target=_watch, args=(km, limits, hard_deadline, seen), daemon=True)
+    watcher = threading.Thread(target=watch, args=(lambda: _kernel_pid(km), limits, hard_deadline,
+                                                   seen, folder.root), daemon=True)
     watcher.start()
     timed_out = False
     started_cells = False
+    index = 0
+    root: list[psutil.Process] = []
     log = (folder.ctl / "kernel.log").open("wb")
     try:
         with client.setup_kernel(stdout=log, stderr=log):
+            pid = _kernel_pid(km)
+            root = kernel_processes(pid)[:1] if pid is not None else []
             student_start = time.monotonic()
             for index, cell in enumerate(nb.cells):
                 is_export = index == len(nb.cells) - 1
@@ -269,13 +343,18 @@ def execute(req: RunRequest) -> RunInfo:
                 began = time.monotonic()
                 started_cells = True
                 client.execute_cell(cell, index)
-                if not is_export and time.monotonic() - began >= client.timeout:
-                    timed_out = True
                 if 0 < index < len(nb.cells) - 1:
                     info.cells_run += 1
                     _record_errors(cell, index, info)
+                if not is_export and time.monotonic() - began >= client.timeout and not timed_out:
+                    timed_out = True
+                    if not info.cell_errors or info.cell_errors[-1]["cell"] != index:
+                        info.cell_errors.append({"cell": index, "ename": "TimeoutError",
+                                                 "evalue": f"{budget:g} s"})
     except DeadKernelError:
         info.exit = "crash"
+        info.cell_errors.append({"cell": index if 0 < index < len(nb.cells) - 1 else None,
+                                 "ename": "DeadKernel", "evalue": "the Python process ended"})
     except Exception as exc:  # kernel never started, lost sockets: still a result, never a trace
         info.exit = "crash"
         info.cell_errors.append({"cell": None, "ename": type(exc).__name__,
@@ -288,20 +367,18 @@ def execute(req: RunRequest) -> RunInfo:
         log.close()
         seen.stop.set()
         watcher.join(timeout=2)
-        process = getattr(km.provisioner, "process", None) if km.provisioner else None
-        if process is not None:
-            kill_tree(kernel_processes(process.pid))
+        clean_up(root, req.sandbox, folder, cgroup)
     info.seconds = round(time.monotonic() - started, 3)
     info.peak_memory_mb = round(seen.peak_mb, 1)
     info.output_truncated = client.truncated
-    if seen.killed == "memory":
-        info.exit = "memory"
-    elif seen.killed == "processes":
-        info.exit = "crash"
-        info.cell_errors.append({"cell": None, "ename": "TooManyProcesses",
-                                 "evalue": str(seen.processes)})
+    if seen.killed in ("memory", "processes", "disk"):
+        info.exit = seen.killed  # type: ignore[assignment]  # checked against RunExit just above
     elif seen.killed == "timeout" or timed_out:
         info.exit = "timeout"
+    if seen.killed == "processes":
+        info.cell_errors.append({"cell": None, "ename": "TooManyProcesses",
+                                 "evalue": f"{seen.processes} processes, {seen.threads} threads",
+                                 "processes": seen.processes, "threads": seen.threads})
     return info
 
 
@@ -310,6 +387,23 @@ def _log_tail(path: Path, limit: int = 800) -> str:
         return path.read_bytes()[-limit:].decode("utf-8", "replace").strip()
     except OSError:
         return ""
+def _kernel_pid(km: AsyncKernelManager) -> int | None:
+    process = getattr(km.provisioner, "process", None) if km.provisioner else None
+    return None if process is None else int(process.pid)
+
+
+def clean_up(root: list[psutil.Process], sandbox: Sandbox, folder: RunFolder,
+             cgroup: PidsCgroup | None) -> None:
+    """Nothing a run started outlives it: its tree, its cgroup, and in the fallback its strays."""
+    procs = kernel_processes(root[0].pid) if root and root[0].is_running() else []
+    kill_tree(procs, folder.root.name if sandbox.kind == SUBPROCESS else None)
+    for proc in procs:
+        try:
+            proc.wait(timeout=5)
+        except (psutil.Error, ChildProcessError):
+            continue
+    if cgroup is not None:
+        cgroup.remove()
 
 
 def _record_errors(cell: nbformat.NotebookNode, index: int, info: RunInfo) -> None:

@@ -16,7 +16,7 @@ SCHEMA = "dlgrade.result/1"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 Visibility = Literal["public", "hidden"]
-RunExit = Literal["ok", "timeout", "memory", "crash", "invalid"]
+RunExit = Literal["ok", "timeout", "memory", "processes", "disk", "crash", "invalid"]
 ResultStatus = Literal["graded", "error"]
 
 
@@ -75,6 +75,7 @@ class RunInfo:
     output_truncated: bool = False
     grader_failure: str = ""
     """Set when the grader or the machine failed (e.g. the kernel could not start)."""
+    """The run printed more than ``output_kb``; the rest of its output was dropped."""
 
 
 @dataclass

@@ -29,19 +29,27 @@ class Limits:
     memory_mb: int = 4096
     """Resident memory of the whole process tree; the run is killed above it."""
     max_processes: int = 256
-    """Processes and threads the sandbox may hold at once (fork and thread bombs)."""
+    """Processes the sandbox may hold at once (fork bombs); the run is killed above it."""
+    max_threads: int = 1024
+    """Threads of all its processes together (thread bombs; TensorFlow alone starts dozens)."""
     disk_mb: int = 512
-    """Bytes the run may write in its working folder."""
+    """Megabytes the run may write: its folder in total, any single file, and its private /tmp."""
+    max_files: int = 20000
+    """Files and folders the run may create (an inode bomb is a disk filler too)."""
     output_kb: int = 256
     """Text a run may print; past it, output is dropped with a notice."""
     artifact_mb: int = 200
     """Size of any single exported file the grader will read back."""
     submission_mb: int = 20
     """Size of a submitted notebook or script; larger ones are refused unread."""
+    folder_mb: int = 100
+    """Total size of a submitted folder (it is copied for every run); larger ones are refused."""
     max_cells: int = 2000
     """Cells in a submitted notebook; more is not a student's homework."""
     threads: int = 2
     """CPU threads the numeric libraries may use (OMP, MKL, TF, torch)."""
+    watch_interval_s: float = 0.1
+    """How often the watchdog measures memory, processes and threads (disk: every 5th time)."""
 
     def with_overrides(self, table: dict[str, Any], where: str) -> Limits:
         known = {f.name: f.type for f in fields(self)}
@@ -51,6 +59,11 @@ class Limits:
                 f"{where}: unknown limit(s) {', '.join(unknown)}; "
                 f"known limits are {', '.join(sorted(known))}"
             )
+        for name, value in table.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise AssignmentError(f"{where}: limit {name} must be a positive number, not {value!r}")
+            if known[name] in ("int", int) and not isinstance(value, int):
+                raise AssignmentError(f"{where}: limit {name} must be a whole number, not {value!r}")
         return dataclasses.replace(self, **table)
 
 
