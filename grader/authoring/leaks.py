@@ -5,7 +5,8 @@ Secrets are everything a student must not see: every file under the assignment's
 outputs. A bundle leaks when any of its files contains a secret file whole, one of
 its lines, a solution block, or (for binary files) any sampled 64-byte window.
 Lines that the instructor publishes anyway (present in the public assignment
-files or the template, like ``import numpy as np``) are not secrets.
+files or the template, like ``import numpy as np``) are not secrets, nor is a
+solution block made only of such lines.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def secrets(assignment: Assignment) -> list[Secret]:
             where = f"{ref.name} cell {index}"
             if cell.cell_type == "code":
                 for block in _solution_blocks(cell.source):
-                    found.append(Secret(f"{where} solution", block.encode()))
+                    if not {line.strip() for line in block.splitlines() if line.strip()} <= published:
+                        found.append(Secret(f"{where} solution", block.encode()))
                     found += _line_secrets(block, f"{where} solution", published)
             for text in _output_texts(cell):
                 found += _line_secrets(text, f"{where} output", published)
