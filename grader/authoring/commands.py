@@ -41,6 +41,8 @@ def run_command(args: argparse.Namespace) -> int:
         root = args.root or assignments_dir().parent
         for path in create(args.name, root):
             print(f"wrote {path}")
+        print(f"next: write the reference notebook and the checks (docs/authoring.md), then "
+              f"`dlgrade template {args.name}` and `dlgrade selftest {args.name}`")
         return 0
     return _assign(args)
 

@@ -21,7 +21,8 @@ from ..templates import BEGIN, END, render_template
 
 MIN_LINE = 16
 """Shorter lines are too common to mean anything (``return x``, ``0.5,1``)."""
-WINDOW, STRIDE = 64, 4096
+WINDOW, WINDOWS = 64, 256
+"""Binary secrets are sampled: this many evenly spaced windows of this many bytes."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ def _file_secrets(path: Path, origin: str, published: set[str]) -> list[Secret]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return found + [Secret(f"{origin} bytes {i}", data[i:i + WINDOW])
-                        for i in range(0, max(len(data) - WINDOW, 0) + 1, STRIDE)]
+        step = max((len(data) - WINDOW) // WINDOWS, 1)
+        starts = range(0, max(len(data) - WINDOW, 0) + 1, step)
+        return found + [Secret(f"{origin} bytes {i}", data[i:i + WINDOW]) for i in starts][:WINDOWS]
     return found + _line_secrets(text, origin, published)
 
 
