@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+import yaml
 from classroom_sim import REPORTER, load_workflow
 from conftest import run_cli
 
@@ -230,3 +232,14 @@ def test_cli_assign_needs_one_target() -> None:
 def test_committed_templates_are_fresh() -> None:
     proc = run_cli("template", "--check")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_project_ci_runs_what_ci_run_runs() -> None:
+    root = Path(__file__).resolve().parent.parent
+    ci = yaml.safe_load((root / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    scripts = "\n".join(s.get("run", "") for s in ci["jobs"]["test"]["steps"])
+    assert "bubblewrap" in scripts and "DLGRADE_DATA" in scripts
+    local = root / ".ci" / "run"
+    wanted = re.findall(r"^\s*(make \w+)", local.read_text(encoding="utf-8"), re.M) if local.is_file() else []
+    for command in wanted or ["make lint", "make test"]:
+        assert command in scripts, f"{command} runs in .ci/run but not in ci.yml"
