@@ -125,14 +125,15 @@ def _run_one(chk: Check, ctx: Context, messages: Messages, base: dict[str, Any])
         note = chk.fn(ctx)
     except CheckFailure as failure:
         fraction = min(max(failure.fraction, 0.0), 1.0)
+        params = {"expected": failure.expected, "actual": failure.actual, **failure.params}
         return CheckResult(
             **base,
             status="failed",
             score=round(chk.points * fraction, 2),
-            message=messages(failure.key, **failure.params),
+            message=messages(failure.key, **params),
             expected=failure.expected,
             actual=failure.actual,
-            hint=messages(failure.hint, **failure.params) if failure.hint else None,
+            hint=messages(failure.hint, **params) if failure.hint else None,
             code=failure.key,
         )
     except Exception as exc:  # the grader's own trouble: reported, never blamed on the student

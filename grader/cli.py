@@ -18,12 +18,12 @@ from . import report
 from .assignment import Assignment, all_assignments, resolve
 from .errors import AssignmentError, DlgradeError, UsageError
 from .i18n import LANGUAGES, Messages
-from .pipeline import Options, grade
+from .pipeline import Options, grade, grader_failed
 from .sandbox import Sandbox, choose
 from .schema import Result
 
 EXIT_OK, EXIT_USAGE, EXIT_GRADER = 0, 2, 3
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,6 +120,8 @@ def _grade_many(assignment: Assignment, paths: list[str], options: Options, box:
             _err.print(f"[red]dlgrade failed on {given}:[/]\n{traceback.format_exc(limit=5)}")
             status = EXIT_GRADER
             continue
+        if grader_failed(result):
+            status = EXIT_GRADER
         messages = assignment.messages(result.lang)
         if "terminal" in formats:
             report.print_terminal(result, messages)

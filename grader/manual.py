@@ -1,8 +1,8 @@
 """Manual-review items: written answers an instructor scores by hand.
 
 An answer cell carries a marker line ``<!-- dlgrade:answer ID -->`` (invisible when
-the notebook renders). The marker, not the cell's position, identifies the answer,
-so a student may add cells around it freely.
+the notebook renders); the answer is the text after it. The marker, not the cell's
+position, identifies the answer, so a student may add cells around it freely.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .schema import ManualItem
 
 MARKER = re.compile(r"<!--\s*dlgrade:answer\s+([\w.-]+)\s*-->")
 PLACEHOLDER = "_Escribe aquí tu respuesta._"
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def answers(nb: nbformat.NotebookNode) -> dict[str, str]:
@@ -25,7 +26,7 @@ def answers(nb: nbformat.NotebookNode) -> dict[str, str]:
     for cell in nb.cells:
         match = MARKER.search(cell.source)
         if match and match.group(1) not in found:
-            text = MARKER.sub("", cell.source).replace(PLACEHOLDER, "").strip()
+            text = _COMMENT.sub("", cell.source[match.end():]).replace(PLACEHOLDER, "").strip()
             found[match.group(1)] = text
     return found
 

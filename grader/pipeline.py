@@ -23,7 +23,7 @@ from .i18n import Messages
 from .manual import collect_manual
 from .runner import RunFolder, RunRequest, execute, stage
 from .sandbox import Sandbox
-from .schema import Result, RunInfo
+from .schema import CheckResult, Result, RunInfo
 from .settings import DEFAULT_SEED
 
 
@@ -63,6 +63,9 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             limits=assignment.limits, sandbox=sandbox, seed=options.seed,
             frameworks=assignment.frameworks, read_only=[],
         ))
+        if info.grader_failure:
+            return _grader_failed(assignment, given, sub.sha256, info, messages, checks, env,
+                                  lang, mode)
         info.message = run_message(info, messages)
         ctx = Context(
             artifacts=Artifacts(folder.out, assignment.limits.artifact_mb * 2**20),
@@ -108,6 +111,30 @@ def _refused(assignment: Assignment, given: str, path: Path, exc: IntakeError,
         run=RunInfo(exit="invalid", sandbox="none", message=message), environment=env,
         lang=lang, mode=mode, message=message,
     )
+
+
+def _grader_failed(assignment: Assignment, given: str, digest: str, info: RunInfo,
+                   messages: Messages, checks: list[Any], env: dict[str, Any], lang: str,
+                   mode: str) -> Result:
+    """dlgrade could not run the submission at all: every check is an error, not a zero."""
+    message = messages("run.grader_failure", detail=info.grader_failure[-300:])
+    info.message = message
+    results = [
+        CheckResult(id=c.id, title=messages(f"{c.id}.title"), status="error", score=0.0,
+                    max_score=c.points, visibility=c.visibility, message=message,
+                    code="run.grader_failure")
+        for c in checks
+    ]
+    return Result(
+        assignment=assignment.name, submission=given, submission_sha256=digest, status="error",
+        score=0.0, max_score=sum(c.points for c in checks), checks=results, run=info,
+        environment=env, lang=lang, mode=mode, message=message,
+    )
+
+
+def grader_failed(result: Result) -> bool:
+    """Whether dlgrade (not the student) is to blame for a result: exit status 3."""
+    return result.status == "error" and result.run.exit != "invalid"
 
 
 def run_message(info: RunInfo, messages: Messages) -> str:

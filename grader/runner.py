@@ -251,6 +251,7 @@ def execute(req: RunRequest) -> RunInfo:
     watcher = threading.Thread(target=_watch, args=(km, limits, hard_deadline, seen), daemon=True)
     watcher.start()
     timed_out = False
+    started_cells = False
     log = (folder.ctl / "kernel.log").open("wb")
     try:
         with client.setup_kernel(stdout=log, stderr=log):
@@ -266,6 +267,7 @@ def execute(req: RunRequest) -> RunInfo:
                         continue
                     client.timeout = max(1, int(remaining))
                 began = time.monotonic()
+                started_cells = True
                 client.execute_cell(cell, index)
                 if not is_export and time.monotonic() - began >= client.timeout:
                     timed_out = True
@@ -278,6 +280,10 @@ def execute(req: RunRequest) -> RunInfo:
         info.exit = "crash"
         info.cell_errors.append({"cell": None, "ename": type(exc).__name__,
                                  "evalue": str(exc)[:300]})
+        if not started_cells and seen.killed is None:
+            # No student code had run yet: the kernel could not start, which is the
+            # grader's or the machine's trouble, never the student's.
+            info.grader_failure = _log_tail(folder.ctl / "kernel.log") or str(exc)
     finally:
         log.close()
         seen.stop.set()
@@ -297,6 +303,13 @@ def execute(req: RunRequest) -> RunInfo:
     elif seen.killed == "timeout" or timed_out:
         info.exit = "timeout"
     return info
+
+
+def _log_tail(path: Path, limit: int = 800) -> str:
+    try:
+        return path.read_bytes()[-limit:].decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
 
 
 def _record_errors(cell: nbformat.NotebookNode, index: int, info: RunInfo) -> None:

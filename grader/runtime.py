@@ -22,6 +22,8 @@ from typing import Any
 import numpy as _np
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+# Frames of the grader's own code are left out of "where it failed" for the student.
+_GRADER_FILES = ("export.py", "evaluate.py", "dlgrade_runtime")
 
 
 class Exporter:
@@ -94,8 +96,9 @@ class Exporter:
         self.index[key] = {"ok": True, "file": name, "shape": list(arr.shape)}
 
     def _error(self, key: str, exc: BaseException) -> None:
-        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-        where = f" (line {last[0].lineno})" if last else ""
+        frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+        own = [f for f in frames if f.filename not in _GRADER_FILES]
+        where = f" (line {own[-1].lineno})" if own else ""
         self.index[key] = {
             "ok": False, "error": type(exc).__name__, "message": (str(exc) + where)[:500],
         }

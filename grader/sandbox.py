@@ -113,8 +113,11 @@ class Sandbox:
         scrub = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items()))]
         if self.kind != BWRAP:
             return [*scrub, *limit, "--", *argv]
+        # Order matters: later mounts land on top of earlier ones, so the private /tmp
+        # comes first and the binds that may live under /tmp (a venv, the run folder) after.
         box = [
             "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
             "--ro-bind", "/usr", "/usr",
         ]
         for name in ("bin", "sbin", "lib", "lib64", "lib32"):
@@ -133,7 +136,6 @@ class Sandbox:
         for node in gpu_device_nodes():
             box += ["--dev-bind", node, node]
         box += [
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
             "--dir", env["HOME"],
             "--bind", str(run_dir), str(run_dir), "--chdir", str(cwd),
             "--",

@@ -73,6 +73,8 @@ class RunInfo:
     message: str = ""
     """Why the run ended the way it did, in the result's language."""
     output_truncated: bool = False
+    grader_failure: str = ""
+    """Set when the grader or the machine failed (e.g. the kernel could not start)."""
 
 
 @dataclass
@@ -97,6 +99,15 @@ class Result:
     images: list[str] = field(default_factory=list)
     """Pictures written beside the result (file names relative to it)."""
     schema: str = SCHEMA
+
+    def score_manual(self, scores: dict[str, float]) -> None:
+        """Record an instructor's scores for manual items; they now count toward the total."""
+        for item in self.manual:
+            if item.id in scores:
+                item.score = max(0.0, min(float(scores[item.id]), item.points))
+        scored = [m for m in self.manual if m.score is not None]
+        self.score = round(sum(c.score for c in self.checks) + sum(m.score or 0 for m in scored), 2)
+        self.max_score = sum(c.max_score for c in self.checks) + sum(m.points for m in scored)
 
     @property
     def manual_pending(self) -> float:

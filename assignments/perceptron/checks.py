@@ -81,6 +81,8 @@ def each_function(ctx: Context, names: tuple[str, ...], probe: str) -> None:
     if wrong:
         first = next(iter(wrong))
         fraction = (len(names) - len(wrong)) / len(names)
+        if wrong[first].key == "artifact.missing":
+            raise wrong[first]
         if isinstance(wrong[first], ArtifactMissing):
             raised = wrong[first].params
             raise CheckFailure("functions_raised", names=", ".join(wrong), first=first,

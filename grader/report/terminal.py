@@ -24,7 +24,7 @@ def _short(value: Any) -> str:
 
 
 def print_terminal(result: Result, t: Messages, console: Console | None = None) -> None:
-    out = console or Console(highlight=False)
+    out = console or Console(highlight=False, soft_wrap=True)
     out.print(f"[bold]{escape(result.assignment)}[/] · {escape(neutralise(result.submission, 200))}")
     if result.status == "error":
         out.print(f"[bold red]✗ {t('report.error_title')}[/]: {escape(neutralise(result.message))}")
