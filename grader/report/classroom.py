@@ -46,7 +46,7 @@ def classroom_dict(result: Result, t: Messages, limit: int = MESSAGE_CHARS) -> d
     seconds = round(result.run.seconds, 2)
     tests: list[dict[str, Any]] = [
         {
-            "name": f"{chk.title} ({chk.max_score:g} pts)",
+            "name": f"{chk.title} · {chk.max_score:g} {t('report.points').lower()}",
             "status": _STATUS[chk.status],
             "score": chk.score,
             "message": _message(chk, t, limit),
