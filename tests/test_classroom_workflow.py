@@ -74,3 +74,12 @@ def test_partial_work_gets_the_same_partial_points(assignment: Assignment, tmp_p
     by_test = [t["score"] for t in report.runners["dlgrade"]["tests"]]
     assert by_test == [c.score for c in checked.checks]
     assert "submission sha256: " + checked.submission_sha256 in "".join(report.logs)
+
+
+def test_a_broken_notebook_still_reports_zero_of_the_points(tmp_path: Path) -> None:
+    assignment = next(a for a in all_assignments() if a.name == "perceptron")
+    report, checked = _classroom(assignment, '{"cells": [', tmp_path)
+    assert checked.status == "error"
+    assert report.points == 0 and report.max_points == checked.max_score > 0
+    tests = report.runners["dlgrade"]["tests"]
+    assert len(tests) == 1 and tests[0]["status"] == "fail" and tests[0]["message"]
