@@ -43,13 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="seed for Python/NumPy/frameworks (0)")
     g.add_argument("--allow-weak-sandbox", action="store_true",
                    help="grade even where bubblewrap is unavailable (isolation is weaker)")
+    _classroom_option(g)
 
     c = sub.add_parser("check", help="student self-check: public checks only")
     c.add_argument("assignment")
     c.add_argument("submission")
     c.add_argument("--lang", choices=LANGUAGES)
-    c.add_argument("--format", default="terminal", help="terminal (default), json or md")
+    c.add_argument("--format", default="terminal",
+                   help=f"comma-separated, from {', '.join(report.FORMATS)} (default: terminal)")
     c.add_argument("--out", type=Path, default=None, help="also write reports here")
+    _classroom_option(c)
 
     sub.add_parser("list", help="the assignments, with titles and points")
 
@@ -60,7 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("template", help="regenerate student templates from the references")
     t.add_argument("assignment", nargs="?", help="one assignment (default: all)")
     t.add_argument("--check", action="store_true", help="only report stale templates (exit 1)")
+
+    from .authoring.commands import add_parsers
+
+    add_parsers(sub)
     return p
+
+
+def _classroom_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--classroom-output", type=Path, default=None, metavar="FILE",
+                   help="with --format classroom: append result=<base64> here "
+                        "(default: $GITHUB_OUTPUT when set; else the JSON goes to stdout)")
 
 
 def _formats(text: str) -> list[str]:
@@ -89,7 +102,10 @@ def _stem(path: str) -> str:
 
 
 def _grade_many(assignment: Assignment, paths: list[str], options: Options, box: Sandbox,
-                out: Path | None, formats: list[str]) -> int:
+                out: Path | None, formats: list[str], classroom_output: Path | None = None) -> int:
+    if "classroom" in formats and classroom_output is not None and len(paths) > 1:
+        raise UsageError("--classroom-output takes the result of one submission; "
+                         "grade one at a time, or use --out to get classroom.json for each.")
     for given in paths:
         if not Path(given).exists() and not Path(given).is_symlink():
             raise UsageError(f"submission {given!r} does not exist; check the path and try again.")
@@ -116,7 +132,21 @@ def _grade_many(assignment: Assignment, paths: list[str], options: Options, box:
                 name, n = f"{stem}-{n}", n + 1
             used.add(name)
             report.write(result, out / name, formats, messages)
+        if "classroom" in formats and len(paths) == 1:
+            _classroom(result, messages, out, classroom_output)
     return status
+
+
+def _classroom(result: Result, messages: Messages, out: Path | None, explicit: Path | None) -> None:
+    """The Classroom step output; on stdout when it would go nowhere else."""
+    from .report.classroom import output_path, render_classroom, write_output
+
+    text = render_classroom(result, messages)
+    target = output_path(explicit)
+    if target is not None:
+        write_output(text, target)
+    elif out is None:
+        print(text)
 
 
 def _list() -> int:
@@ -176,15 +206,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _selftest(args.assignment, args.allow_weak_sandbox)
         if args.command == "template":
             return _template(args.assignment, args.check)
+        if args.command in ("assign", "new"):
+            from .authoring.commands import run_command
+
+            return run_command(args)
         assignment = resolve(args.assignment)
         formats = _formats(args.format)
         if args.command == "grade":
             box = _sandbox(args.allow_weak_sandbox)
             options = Options(hidden=True, lang=args.lang, seed=args.seed)
-            return _grade_many(assignment, args.submissions, options, box, args.out, formats)
+            return _grade_many(assignment, args.submissions, options, box, args.out, formats,
+                               args.classroom_output)
         box = _sandbox(True)
         options = Options(hidden=False, lang=args.lang)
-        return _grade_many(assignment, [args.submission], options, box, args.out, formats)
+        return _grade_many(assignment, [args.submission], options, box, args.out, formats,
+                           args.classroom_output)
     except UsageError as exc:
         _err.print(f"[red]dlgrade:[/] {exc}")
         return EXIT_USAGE
