@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import CheckFailure, Context, Note, check
+from grader import Context, Note, check
 from grader.dl import keras_checks as kc
 from grader.dl.pictures import classifier_pictures, picture_labels
 
@@ -29,7 +29,7 @@ def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 def clases(ctx: Context) -> None:
     names = ctx.artifacts.value("class_names")["names"]
     if [n.strip().lower() for n in names] != [n.lower() for n in CLASS_NAMES]:
-        raise CheckFailure("clases.distintas", actual=names, expected=CLASS_NAMES,
+        raise kc.failure("clases.distintas", actual=names, expected=CLASS_NAMES,
                            hint="clases.hint")
 
 
@@ -86,11 +86,11 @@ def predicciones(ctx: Context) -> None:
     got = ctx.artifacts.array("predictions")
     want = np.asarray(ctx.state["keras_pred"])
     if got.shape != want.shape:
-        raise CheckFailure("predicciones.forma", actual=list(got.shape), expected=list(want.shape),
+        raise kc.failure("predicciones.forma", actual=list(got.shape), expected=list(want.shape),
                            hint="predicciones.hint")
     agree = float(np.mean(got.argmax(axis=1) == want.argmax(axis=1)))
     if agree < 0.99:
-        raise CheckFailure("predicciones.distintas", actual=round(agree, 4), expected=1.0,
+        raise kc.failure("predicciones.distintas", actual=round(agree, 4), expected=1.0,
                            hint="predicciones.hint")
 
 

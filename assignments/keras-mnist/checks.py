@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import CheckFailure, Context, Note, check
+from grader import Context, Note, check
 from grader.dl import keras_checks as kc
 from grader.dl.pictures import classifier_pictures, picture_labels
 
@@ -77,7 +77,7 @@ def evaluacion_registrada(ctx: Context) -> None:
     measured = ctx.state["keras_accuracy"]
     reported = ctx.artifacts.value("test_acc")
     if not isinstance(reported, (int, float)) or abs(reported - measured) > 0.01:
-        raise CheckFailure("evaluacion.distinta", actual=reported, expected=round(measured, 4),
+        raise kc.failure("evaluacion.distinta", actual=reported, expected=round(measured, 4),
                            hint="evaluacion.hint")
 
 
@@ -86,7 +86,7 @@ def prediccion_digito(ctx: Context) -> None:
     want = int(np.argmax(ctx.state["keras_pred"][0]))
     got = ctx.artifacts.value("digito_predicho")
     if got != want:
-        raise CheckFailure("prediccion.distinta", actual=got, expected=want,
+        raise kc.failure("prediccion.distinta", actual=got, expected=want,
                            hint="prediccion.hint")
 
 

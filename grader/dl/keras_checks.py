@@ -29,6 +29,19 @@ def export_helpers() -> str:
     return RUNTIME.read_text(encoding="utf-8")
 
 
+def failure(key: str, *, expected: Any = None, actual: Any = None, hint: str | None = None,
+            **params: Any) -> CheckFailure:
+    """A failure whose message may quote ``{have}`` and ``{want}`` (actual and expected)."""
+    return CheckFailure(key, expected=expected, actual=actual, hint=hint,
+                        have=_text(actual), want=_text(expected), **params)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Layer:
     """One layer as the architecture diff sees it."""
@@ -53,7 +66,7 @@ FLATTEN = Layer("Flatten")
 def _arch(ctx: Context, key: str = "arch") -> dict[str, Any]:
     value = ctx.artifacts.value(key)
     if not isinstance(value, dict) or not isinstance(value.get("layers"), list):
-        raise CheckFailure("keras.arch.unreadable")
+        raise failure("keras.arch.unreadable")
     return value
 
 
@@ -75,11 +88,11 @@ def check_model_present(ctx: Context, name: str) -> None:
         others = ctx.artifacts.value("keras_models").get("names", []) if (
             "keras_models" in ctx.artifacts) else []
         if others:
-            raise CheckFailure("keras.model.other_name", name=name, found=", ".join(others),
+            raise failure("keras.model.other_name", name=name, found=", ".join(others),
                                hint="keras.model.other_name_hint")
-        raise CheckFailure("keras.model.missing", name=name, hint="keras.model.missing_hint")
+        raise failure("keras.model.missing", name=name, hint="keras.model.missing_hint")
     if "arch" not in ctx.artifacts:
-        raise CheckFailure("keras.model.not_keras", name=name,
+        raise failure("keras.model.not_keras", name=name,
                            actual=ctx.artifacts.value("model_type"))
 
 
@@ -88,12 +101,12 @@ def check_architecture(ctx: Context, expected: list[Layer], key: str = "arch") -
     got = layers_of(_arch(ctx, key))
     for index, (want, have) in enumerate(zip(expected, got, strict=False), start=1):
         if want != have:
-            raise CheckFailure("keras.arch.layer", index=index, actual=have.describe(),
+            raise failure("keras.arch.layer", index=index, actual=have.describe(),
                                expected=want.describe(), hint="keras.arch.hint")
     if len(got) != len(expected):
-        raise CheckFailure(
+        raise failure(
             "keras.arch.count", actual=[layer.describe() for layer in got],
-            expected=[layer.describe() for layer in expected], got=len(got), want=len(expected),
+            expected=[layer.describe() for layer in expected], n_got=len(got), n_want=len(expected),
             hint="keras.arch.hint",
         )
 
@@ -117,10 +130,16 @@ def check_parameters(ctx: Context, expected: list[Layer], input_size: int,
     want = expected_params(expected, input_size)
     total = arch.get("params")
     if total is None:
-        raise CheckFailure("keras.params.unbuilt", hint="keras.params.unbuilt_hint")
+        raise failure("keras.params.unbuilt", hint="keras.params.unbuilt_hint")
     if total == sum(want) and len(arch["layers"]) == len(want):
         return
     got = [item.get("params") for item in arch["layers"]]
+    if len(got) != len(want):
+        per_layer = ", ".join(f"{item.get('type')} {item.get('params') or 0:,}"
+                              for item in arch["layers"])
+        raise failure("keras.params.count", actual=f"{total:,}", expected=f"{sum(want):,}",
+                      n_got=len(got), n_want=len(want), per_layer=per_layer,
+                      hint="keras.arch.hint")
     for index, (item, count) in enumerate(zip(arch["layers"], want, strict=False), start=1):
         if item.get("params") == count:
             continue
@@ -130,12 +149,12 @@ def check_parameters(ctx: Context, expected: list[Layer], input_size: int,
         want_units = expected[index - 1].units if index <= len(expected) else None
         if item.get("type") == "Dense" and units and want_units and item.get("params") is not None:
             if units != want_units:
-                raise CheckFailure("keras.params.units", units=units, want_units=want_units,
+                raise failure("keras.params.units", units=units, want_units=want_units,
                                    **params)
-            raise CheckFailure("keras.params.inputs", inputs=item["params"] // units - 1,
+            raise failure("keras.params.inputs", inputs=item["params"] // units - 1,
                                want_inputs=count // want_units - 1, **params)
-        raise CheckFailure("keras.params.layer", **params)
-    raise CheckFailure("keras.params.total", actual=f"{total:,}", expected=f"{sum(want):,}",
+        raise failure("keras.params.layer", **params)
+    raise failure("keras.params.total", actual=f"{total:,}", expected=f"{sum(want):,}",
                        per_layer=got)
 
 
@@ -143,12 +162,12 @@ def check_probabilities(ctx: Context, key: str = "probe_pred", classes: int = 10
     """Each output row is a probability distribution over the classes (softmax)."""
     pred = ctx.artifacts.array(key).astype(float)
     if pred.ndim != 2 or pred.shape[1] != classes:
-        raise CheckFailure("keras.probs.shape", actual=list(pred.shape),
+        raise failure("keras.probs.shape", actual=list(pred.shape),
                            expected=["n", classes])
     sums = pred.sum(axis=1)
     if not np.all(np.isfinite(pred)) or pred.min() < -1e-6 or not np.allclose(sums, 1, atol=1e-3):
         worst = int(np.argmax(np.abs(sums - 1)))
-        raise CheckFailure("keras.probs.not_distribution", actual=round(float(sums[worst]), 4),
+        raise failure("keras.probs.not_distribution", actual=round(float(sums[worst]), 4),
                            expected=1.0, hint="keras.probs.hint")
 
 
@@ -156,16 +175,19 @@ def check_compile(ctx: Context, optimizer: str, loss: str, metric: str = "accura
     """Optimizer, loss and metric given to ``compile``."""
     settings = ctx.artifacts.value("compile")
     if not settings.get("compiled"):
-        raise CheckFailure("keras.compile.missing", hint="keras.compile.hint")
+        raise failure("keras.compile.missing", hint="keras.compile.hint")
     if settings.get("optimizer") != optimizer:
-        raise CheckFailure("keras.compile.optimizer", actual=settings.get("optimizer"),
+        raise failure("keras.compile.optimizer", actual=settings.get("optimizer"),
                            expected=optimizer)
+    if loss.startswith("sparse_") and settings.get("loss") == loss[len("sparse_"):]:
+        raise failure("keras.compile.onehot", actual=settings.get("loss"), expected=loss,
+                      hint="keras.compile.loss_hint")
     if settings.get("loss") != loss:
-        raise CheckFailure("keras.compile.loss", actual=settings.get("loss"), expected=loss,
+        raise failure("keras.compile.loss", actual=settings.get("loss"), expected=loss,
                            hint="keras.compile.loss_hint")
     names = [m.lower() for m in settings.get("metrics", [])]
     if metric not in names and f"sparse_categorical_{metric}" not in names:
-        raise CheckFailure("keras.compile.metric", actual=settings.get("metrics"),
+        raise failure("keras.compile.metric", actual=settings.get("metrics"),
                            expected=[metric])
 
 
@@ -175,13 +197,13 @@ def check_preprocessed(ctx: Context, key: str, shape: tuple[int, ...], dtype: st
     stats = ctx.artifacts.value(key)
     name = key.split(":")[-1]
     if tuple(stats["shape"]) != shape:
-        raise CheckFailure("keras.prep.shape", name=name, actual=stats["shape"],
+        raise failure("keras.prep.shape", name=name, actual=stats["shape"],
                            expected=list(shape), hint="keras.prep.shape_hint")
     if stats["dtype"] not in (dtype, "float64"):
-        raise CheckFailure("keras.prep.dtype", name=name, actual=stats["dtype"], expected=dtype,
+        raise failure("keras.prep.dtype", name=name, actual=stats["dtype"], expected=dtype,
                            hint="keras.prep.scale_hint")
     if stats["min"] is None or stats["min"] < low or stats["max"] > high:
-        raise CheckFailure("keras.prep.range", name=name,
+        raise failure("keras.prep.range", name=name,
                            actual=[stats["min"], stats["max"]], expected=[low, high],
                            hint="keras.prep.scale_hint")
 
@@ -190,13 +212,13 @@ def check_history(ctx: Context, epochs: int) -> Note | None:
     """``fit`` ran the epochs asked for and the loss went down; overfitting is a remark."""
     hist = ctx.artifacts.value("history")
     if not hist.get("fitted"):
-        raise CheckFailure("keras.history.not_fitted", hint="keras.history.fit_hint")
+        raise failure("keras.history.not_fitted", hint="keras.history.fit_hint")
     if hist.get("epochs") != epochs:
-        raise CheckFailure("keras.history.epochs", actual=hist.get("epochs"), expected=epochs,
+        raise failure("keras.history.epochs", actual=hist.get("epochs"), expected=epochs,
                            hint="keras.history.epochs_hint")
     loss = hist["history"].get("loss", [])
     if len(loss) < 2 or not loss[-1] < loss[0]:
-        raise CheckFailure("keras.history.loss", actual=loss[:1] + loss[-1:],
+        raise failure("keras.history.loss", actual=loss[:1] + loss[-1:],
                            hint="keras.history.loss_hint")
     val = hist["history"].get("val_loss", [])
     if len(val) >= 3:
@@ -233,7 +255,7 @@ def evaluate_model(ctx: Context, images: np.ndarray) -> np.ndarray:
         return np.asarray(ctx.state["keras_pred"])
     if "model_file" not in ctx.artifacts:
         error = ctx.artifacts.error_of("model_file") or "?"
-        raise CheckFailure("keras.export.save_failed", error=error, hint="keras.export.hint")
+        raise failure("keras.export.save_failed", error=error, hint="keras.export.hint")
     model_file = ctx.artifacts.out_dir / "model.keras"
     with evaluate(EVALUATE, model_files=[model_file], inputs={"x": images},
                   sandbox=ctx.state["sandbox"], limits=ctx.state["limits"]) as ev:
@@ -241,13 +263,13 @@ def evaluate_model(ctx: Context, images: np.ndarray) -> np.ndarray:
             entry = ev.artifacts.index.get("load", {})
             if not entry:
                 raise RuntimeError(f"evaluation failed: {ev.detail[-300:]}")
-            raise CheckFailure("keras.export.unsafe", error=str(entry.get("error")),
+            raise failure("keras.export.unsafe", error=str(entry.get("error")),
                                detail=str(entry.get("message", ""))[:200],
                                hint="keras.export.unsafe_hint")
         try:
             pred = ev.artifacts.array("pred")
         except ArtifactMissing as exc:
-            raise CheckFailure("keras.export.predict_failed",
+            raise failure("keras.export.predict_failed",
                                detail=str(exc.params.get("detail", ""))[:200]) from exc
     ctx.state["keras_pred"] = pred
     return pred
@@ -258,12 +280,12 @@ def check_accuracy(ctx: Context, images: np.ndarray, labels: np.ndarray,
     """Test accuracy measured by the grader from its own predictions and labels."""
     pred = evaluate_model(ctx, images)
     if pred.shape != (len(labels), 10):
-        raise CheckFailure("keras.probs.shape", actual=list(pred.shape),
+        raise failure("keras.probs.shape", actual=list(pred.shape),
                            expected=[len(labels), 10])
     accuracy = float(np.mean(pred.argmax(axis=1) == labels))
     ctx.state["keras_accuracy"] = accuracy
     if accuracy < threshold:
-        raise CheckFailure("keras.accuracy.low", actual=round(accuracy, 4), expected=threshold,
+        raise failure("keras.accuracy.low", actual=round(accuracy, 4), expected=threshold,
                            hint="keras.accuracy.hint")
     return Note("keras.accuracy.ok", {"accuracy": round(accuracy, 4), "threshold": threshold})
 

@@ -101,6 +101,11 @@ def compile_settings(model):
 def training_history(model):
     """What ``fit`` recorded last: epochs run and per-epoch metrics (train and validation)."""
     history = getattr(model, "history", None)
+    if history is None:  # Keras attaches it after the first epoch; fit(epochs=0) returns one only
+        import keras
+
+        history = next((v for v in ex.ns.values() if isinstance(v, keras.callbacks.History)
+                        and getattr(v, "model", None) is model), None)
     if history is None or not hasattr(history, "history"):
         return {"fitted": False, "epochs": 0, "history": {}}
     curves = {str(k): [float(x) for x in v] for k, v in history.history.items()}
