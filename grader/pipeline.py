@@ -100,7 +100,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         lang=lang,
         mode=mode,
         manual=collect_manual(sub.notebook, assignment.manual_items(), messages),
-        images=sorted(pictures),
+        images=list(pictures),
         image_data=pictures,
     )
 

@@ -30,7 +30,7 @@ def clases(ctx: Context) -> None:
     names = ctx.artifacts.value("class_names")["names"]
     if [n.strip().lower() for n in names] != [n.lower() for n in CLASS_NAMES]:
         raise kc.failure("clases.distintas", actual=names, expected=CLASS_NAMES,
-                           hint="clases.hint")
+                         hint="clases.hint")
 
 
 @check(points=10)
@@ -87,11 +87,11 @@ def predicciones(ctx: Context) -> None:
     want = np.asarray(ctx.state["keras_pred"])
     if got.shape != want.shape:
         raise kc.failure("predicciones.forma", actual=list(got.shape), expected=list(want.shape),
-                           hint="predicciones.hint")
+                         hint="predicciones.hint")
     agree = float(np.mean(got.argmax(axis=1) == want.argmax(axis=1)))
     if agree < 0.99:
         raise kc.failure("predicciones.distintas", actual=round(agree, 4), expected=1.0,
-                           hint="predicciones.hint")
+                         hint="predicciones.hint")
 
 
 @check(points=5)

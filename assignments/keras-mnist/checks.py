@@ -78,7 +78,7 @@ def evaluacion_registrada(ctx: Context) -> None:
     reported = ctx.artifacts.value("test_acc")
     if not isinstance(reported, (int, float)) or abs(reported - measured) > 0.01:
         raise kc.failure("evaluacion.distinta", actual=reported, expected=round(measured, 4),
-                           hint="evaluacion.hint")
+                         hint="evaluacion.hint")
 
 
 @check(points=5, requires=["modelo_exportable"])
@@ -87,7 +87,7 @@ def prediccion_digito(ctx: Context) -> None:
     got = ctx.artifacts.value("digito_predicho")
     if got != want:
         raise kc.failure("prediccion.distinta", actual=got, expected=want,
-                           hint="prediccion.hint")
+                         hint="prediccion.hint")
 
 
 def pictures(ctx: Context) -> dict[str, bytes]:
