@@ -57,6 +57,11 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
 
         export_source = export_helpers() + "\n" + export_source
     folder = RunFolder.create()
+    evaluator = None
+    if "tensorflow" in assignment.frameworks:  # its TensorFlow import overlaps the run
+        from .dl.keras_checks import prewarm
+
+        evaluator = prewarm(sandbox, assignment.limits)
     try:
         stage(
             folder,
@@ -78,7 +83,8 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             notebook=sub.notebook,
             run=info,
             hidden_dir=assignment.hidden_dir if options.hidden else None,
-            state={"sandbox": sandbox, "limits": assignment.limits, "messages": messages},
+            state={"sandbox": sandbox, "limits": assignment.limits, "messages": messages,
+                   "evaluator": evaluator},
         )
         _record_device(ctx.artifacts, info)
         results = run_checks(checks, ctx, messages)
@@ -86,6 +92,8 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         if options.keep_run is not None:
             shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
     finally:
+        if evaluator is not None:
+            evaluator.close()
         folder.remove()
     return Result(
         assignment=assignment.name,
