@@ -106,6 +106,20 @@ class Assignment:
         """Libraries the run imports up front (``tensorflow``, ``torch``) for seeds and device."""
         return [str(f) for f in self.config.get("frameworks", [])]
 
+    @property
+    def datasets(self) -> list[str]:
+        """Keras datasets the run reads (``mnist``, ``fashion_mnist``), served from local copies."""
+        return [str(d) for d in self.config.get("datasets", [])]
+
+    def pictures(self, ctx: Any, hidden: bool) -> dict[str, bytes]:
+        """Feedback pictures (file name → PNG) from the checks modules' ``pictures(ctx)``."""
+        found: dict[str, bytes] = {}
+        for mod in self._modules(hidden):
+            draw = getattr(mod, "pictures", None)
+            if draw is not None:
+                found.update(draw(ctx))
+        return found
+
     def messages(self, lang: str) -> Messages:
         return Messages(lang, self.root / "messages.toml")
 

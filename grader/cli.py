@@ -8,6 +8,7 @@ show a Python traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("selftest", help="references must get full marks, templates zero")
     s.add_argument("assignment", nargs="?")
     s.add_argument("--allow-weak-sandbox", action="store_true")
+
+    d = sub.add_parser("data", help="the datasets (MNIST, Fashion-MNIST): what is available, where")
+    d.add_argument("action", choices=["status"])
+    for command in (g, c, s, d):
+        command.add_argument("--data-dir", type=Path, default=None,
+                             help="folder with mnist.npz and fashion-mnist.npz (or $DLGRADE_DATA)")
 
     t = sub.add_parser("template", help="regenerate student templates from the references")
     t.add_argument("assignment", nargs="?", help="one assignment (default: all)")
@@ -197,9 +204,27 @@ def _template(name: str | None, check_only: bool) -> int:
     return 1 if (check_only and stale) else EXIT_OK
 
 
+def _data_status() -> int:
+    from . import data
+
+    out = Console(highlight=False)
+    folder = data.configured_dir()
+    out.print(f"data folder: {folder if folder else f'(none; set ${data.ENV} or --data-dir)'}")
+    missing = 0
+    for name, state, where in data.status():
+        missing += not state.startswith("ok")
+        colour = "green" if state.startswith("ok") else "yellow"
+        out.print(f"[{colour}]{name}[/]: {state}\n    {where}")
+    return 1 if missing and folder else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "data_dir", None) is not None:  # the data layer reads it from there
+        os.environ["DLGRADE_DATA"] = str(args.data_dir.resolve())
     try:
+        if args.command == "data":
+            return _data_status()
         if args.command == "list":
             return _list()
         if args.command == "selftest":

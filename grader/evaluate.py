@@ -111,3 +111,67 @@ def evaluate(script: str, *, model_files: list[Path], inputs: dict[str, np.ndarr
         yield Evaluation(artifacts=artifacts, ok=ok and artifacts.problem is None, detail=detail)
     finally:
         folder.remove()
+
+
+_WAIT = """
+import os as _os, sys as _sys, time as _time
+_deadline = _time.monotonic() + {wait}
+while not _os.path.exists({go!r}):
+    if _time.monotonic() > _deadline:
+        _sys.exit(3)
+    _time.sleep(0.02)
+"""
+
+
+class Evaluator:
+    """An evaluate process started ahead of time, so its slow imports overlap the student's run.
+
+    It imports ``imports`` (e.g. ``import keras``), then waits for :meth:`run` to hand
+    it the model files and inputs; used once, then :meth:`close` ends it in any case.
+    """
+
+    def __init__(self, script: str, imports: str, *, sandbox: Sandbox, limits: Limits,
+                 wait_s: float) -> None:
+        self.folder = RunFolder.create()
+        self.limits = limits
+        self._go = self.folder.ctl / "go"
+        inputs_path = self.folder.ctl / "inputs.npz"
+        program = self.folder.ctl / "evaluate.py"
+        program.write_text(
+            imports + "\n" + _WAIT.format(wait=wait_s, go=str(self._go)) + "\n"
+            + _program(script, self.folder.out, inputs_path), encoding="utf-8")
+        home = sandbox.home(self.folder.root)
+        argv = sandbox.command(
+            [sys.executable, str(program)], run_dir=self.folder.root, cwd=self.folder.work,
+            env=environment(limits, home), limits=limits,
+        )
+        self._log = (self.folder.ctl / "stderr.log").open("wb")
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self._log)
+
+    @contextmanager
+    def run(self, model_files: list[Path], inputs: dict[str, np.ndarray],
+            timeout_s: float | None = None) -> Iterator[Evaluation]:
+        """Hand over the model files and inputs; yields the evaluation like :func:`evaluate`."""
+        for path in model_files:
+            if path.is_symlink() or not path.is_file():
+                continue
+            shutil.copyfile(path, self.folder.work / path.name)
+        np.savez(self.folder.ctl / "inputs.npz", **inputs)  # type: ignore[arg-type]
+        self._go.touch()
+        try:
+            code = self.process.wait(timeout=timeout_s or self.limits.export_time_s * 2)
+            ok = code == 0
+        except subprocess.TimeoutExpired:
+            ok = False
+        self._log.flush()
+        detail = (self.folder.ctl / "stderr.log").read_bytes().decode("utf-8", "replace")[-600:]
+        artifacts = Artifacts(self.folder.out, self.limits.artifact_mb * 2**20)
+        yield Evaluation(artifacts=artifacts, ok=ok and artifacts.problem is None,
+                         detail=detail if ok else detail or "timeout")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+        self.folder.remove()

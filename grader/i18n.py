@@ -24,6 +24,8 @@ else:  # Python 3.10
 LANGUAGES = ("es", "en")
 DEFAULT_LANG = "es"
 _CORE = Path(__file__).with_name("messages.toml")
+_BLOCKS = Path(__file__).with_name("dl")
+"""Catalogues of the shared check building blocks (``grader/dl/*.toml``), merged after the core."""
 
 
 def load_catalogue(path: Path) -> dict[str, dict[str, str]]:
@@ -53,6 +55,9 @@ class Messages:
             raise ValueError(f"language {lang!r} is not one of {LANGUAGES}")
         self.lang = lang
         self._tables = load_catalogue(_CORE)
+        for block in sorted(_BLOCKS.glob("*.toml")):
+            for code, table in load_catalogue(block).items():
+                self._tables.setdefault(code, {}).update(table)
         if extra is not None and extra.exists():
             for code, table in load_catalogue(extra).items():
                 self._tables.setdefault(code, {}).update(table)

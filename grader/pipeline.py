@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import intake
+from . import data, intake
 from ._version import __version__
 from .artifacts import Artifacts
 from .assignment import Assignment
@@ -50,7 +50,18 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         return _refused(assignment, given, path, exc, messages, checks, env, lang, mode)
 
     inputs = assignment.inputs(options.hidden, options.seed)
+    datasets = {name: data.locate(name) for name in assignment.datasets}
+    export_source = assignment.export_source
+    if "tensorflow" in assignment.frameworks:
+        from .dl.keras_checks import export_helpers
+
+        export_source = export_helpers() + "\n" + export_source
     folder = RunFolder.create()
+    evaluator = None
+    if "tensorflow" in assignment.frameworks:  # its TensorFlow import overlaps the run
+        from .dl.keras_checks import prewarm
+
+        evaluator = prewarm(sandbox, assignment.limits)
     try:
         stage(
             folder,
@@ -59,9 +70,10 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             inputs,
         )
         info = execute(RunRequest(
-            notebook=sub.notebook, folder=folder, export_source=assignment.export_source,
+            notebook=sub.notebook, folder=folder, export_source=export_source,
             limits=assignment.limits, sandbox=sandbox, seed=options.seed,
-            frameworks=assignment.frameworks, read_only=[],
+            frameworks=assignment.frameworks, read_only=sorted(datasets.values()),
+            datasets=datasets,
         ))
         if info.grader_failure:
             return _grader_failed(assignment, given, sub.sha256, info, messages, checks, env,
@@ -74,11 +86,17 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             notebook=sub.notebook,
             run=info,
             hidden_dir=assignment.hidden_dir if options.hidden else None,
+            state={"sandbox": sandbox, "limits": assignment.limits, "messages": messages,
+                   "evaluator": evaluator},
         )
+        _record_device(ctx.artifacts, info)
         results = run_checks(checks, ctx, messages)
+        pictures = assignment.pictures(ctx, options.hidden)
         if options.keep_run is not None:
             shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
     finally:
+        if evaluator is not None:
+            evaluator.close()
         folder.remove()
     return Result(
         assignment=assignment.name,
@@ -93,7 +111,17 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         lang=lang,
         mode=mode,
         manual=collect_manual(sub.notebook, assignment.manual_items(), messages),
+        images=list(pictures),
+        image_data=pictures,
     )
+
+
+def _record_device(artifacts: Artifacts, info: RunInfo) -> None:
+    """The device the framework itself reported (``gpu:…``/``cpu``), when the export gave one."""
+    if "device" in artifacts:
+        device = artifacts.value("device")
+        if isinstance(device, str) and device:
+            info.device = device[:80]
 
 
 def _refused(assignment: Assignment, given: str, path: Path, exc: IntakeError,

@@ -30,6 +30,7 @@ from jupyter_client.kernelspec import KernelSpec
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from .data import serve_source
 from .sandbox import SUBPROCESS, PidsCgroup, Sandbox, environment, kill_all, strays
 from .schema import RunInfo
 from .settings import Limits
@@ -281,6 +282,8 @@ class RunRequest:
     frameworks: list[str]
     read_only: list[Path]
     gpu: bool = False
+    datasets: dict[str, Path] = field(default_factory=dict)
+    """Keras dataset name → verified archive, served to ``load_data()`` (mount it read-only)."""
 
 
 def execute(req: RunRequest) -> RunInfo:
@@ -288,8 +291,11 @@ def execute(req: RunRequest) -> RunInfo:
     folder, limits = req.folder, req.limits
     inputs = folder.ctl / "inputs.npz"
     student = [c for c in req.notebook.cells if c.cell_type == "code"]
+    first = preamble(req.seed, req.frameworks, folder.out, inputs)
+    if req.datasets:
+        first += "\n" + serve_source(req.datasets)
     cells = [
-        nbformat.v4.new_code_cell(preamble(req.seed, req.frameworks, folder.out, inputs)),
+        nbformat.v4.new_code_cell(first),
         *(nbformat.v4.new_code_cell(c.source) for c in student),
         nbformat.v4.new_code_cell(export_cell(req.export_source, folder.out, inputs)),
     ]

@@ -100,6 +100,8 @@ class Result:
     images: list[str] = field(default_factory=list)
     """Pictures written beside the result (file names relative to it)."""
     schema: str = SCHEMA
+    image_data: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    """The PNG bytes of ``images`` until a report writes them; never part of the JSON."""
 
     def score_manual(self, scores: dict[str, float]) -> None:
         """Record an instructor's scores for manual items; they now count toward the total."""
@@ -116,6 +118,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        data.pop("image_data")
         data["manual_pending_points"] = self.manual_pending
         return {"schema": data.pop("schema"), **data}
 

@@ -26,9 +26,13 @@ __all__ = ["FORMATS", "print_terminal", "render_classroom", "render_markdown", "
 
 
 def write(result: Result, folder: Path, formats: list[str], messages: Messages) -> list[Path]:
-    """Write the requested file formats of one result; ``result.json`` always."""
+    """Write the requested file formats of one result; ``result.json`` always; its pictures."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    for name, png in result.image_data.items():
+        if name in result.images and "/" not in name and not name.startswith("."):
+            (folder / name).write_bytes(png)
+            written.append(folder / name)
     for fmt in dict.fromkeys(["json", *formats]):
         if fmt not in FILE_FORMATS:
             continue

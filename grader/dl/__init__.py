@@ -1,0 +1,1 @@
+"""Deep-learning building blocks shared by assignments' checks (Keras: ``keras_checks``)."""
