@@ -22,7 +22,7 @@ from .errors import IntakeError
 from .i18n import Messages
 from .manual import collect_manual
 from .runner import RunFolder, RunRequest, execute, stage
-from .sandbox import Sandbox
+from .sandbox import Sandbox, gpu_device_nodes
 from .schema import CheckResult, Result, RunInfo
 from .settings import DEFAULT_LIMITS, DEFAULT_SEED, Limits
 
@@ -73,7 +73,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             notebook=sub.notebook, folder=folder, export_source=export_source,
             limits=assignment.limits, sandbox=sandbox, seed=options.seed,
             frameworks=assignment.frameworks, read_only=sorted(datasets.values()),
-            datasets=datasets,
+            datasets=datasets, gpu=bool(assignment.frameworks) and bool(gpu_device_nodes()),
         ))
         if info.grader_failure:
             return _grader_failed(assignment, given, sub.sha256, info, messages, checks, env,
