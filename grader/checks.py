@@ -24,7 +24,9 @@ import numpy as np
 from .artifacts import Artifacts
 from .errors import AssignmentError, CheckFailure
 from .i18n import LANGUAGES, Messages
+from .sandbox import Sandbox
 from .schema import CheckResult, RunInfo, Visibility
+from .settings import DEFAULT_LIMITS, Limits
 
 __all__ = ["Check", "Context", "Note", "check", "collect_checks", "run_checks"]
 
@@ -93,6 +95,10 @@ class Context:
     """Instructor-only data; ``None`` in a student self-check."""
     state: dict[str, Any] = field(default_factory=dict)
     """Scratch space checks may share (e.g. predictions computed once)."""
+    sandbox: Sandbox | None = None
+    """Where :func:`grader.evaluate.evaluate` runs exported models (never student code)."""
+    limits: Limits = DEFAULT_LIMITS
+    """The assignment's limits, for those evaluations."""
 
 
 def run_checks(checks: list[Check], ctx: Context, messages: Messages) -> list[CheckResult]:
@@ -125,14 +131,16 @@ def _run_one(chk: Check, ctx: Context, messages: Messages, base: dict[str, Any])
         note = chk.fn(ctx)
     except CheckFailure as failure:
         fraction = min(max(failure.fraction, 0.0), 1.0)
+        # expected/actual are fields of the failure, and messages may show them too
+        params = {"expected": failure.expected, "actual": failure.actual, **failure.params}
         return CheckResult(
             **base,
             status="failed",
             score=round(chk.points * fraction, 2),
-            message=messages(failure.key, **failure.params),
+            message=messages(failure.key, **params),
             expected=failure.expected,
             actual=failure.actual,
-            hint=messages(failure.hint, **failure.params) if failure.hint else None,
+            hint=messages(failure.hint, **params) if failure.hint else None,
             code=failure.key,
         )
     except Exception as exc:  # the grader's own trouble: reported, never blamed on the student

@@ -71,6 +71,8 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             notebook=sub.notebook,
             run=info,
             hidden_dir=assignment.hidden_dir if options.hidden else None,
+            sandbox=sandbox,
+            limits=assignment.limits,
         )
         results = run_checks(checks, ctx, messages)
         if options.keep_run is not None:
