@@ -1,0 +1,1 @@
+"""Deep-learning building blocks for checks: architectures, parameter counts, framework helpers."""
