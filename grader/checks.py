@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 import numpy as np
@@ -27,6 +27,9 @@ from .i18n import LANGUAGES, Messages
 from .sandbox import Sandbox
 from .schema import CheckResult, RunInfo, Visibility
 from .settings import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from .evaluate import WarmEvaluator
 
 __all__ = ["Check", "Context", "Note", "check", "collect_checks", "run_checks"]
 
@@ -99,6 +102,8 @@ class Context:
     """Where :func:`grader.evaluate.evaluate` runs exported models (never student code)."""
     limits: Limits = DEFAULT_LIMITS
     """The assignment's limits, for those evaluations."""
+    evaluator: WarmEvaluator | None = None
+    """An evaluation sandbox started during the run, if the assignment asked for one."""
 
 
 def run_checks(checks: list[Check], ctx: Context, messages: Messages) -> list[CheckResult]:

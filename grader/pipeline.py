@@ -19,6 +19,7 @@ from .artifacts import Artifacts
 from .assignment import Assignment
 from .checks import Context, run_checks
 from .errors import IntakeError
+from .evaluate import WarmEvaluator
 from .i18n import Messages
 from .manual import collect_manual
 from .runner import RunFolder, RunRequest, execute, stage
@@ -51,6 +52,8 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
 
     inputs = assignment.inputs(options.hidden, options.seed)
     folder = RunFolder.create()
+    prelude = assignment.evaluate_prelude
+    warm = WarmEvaluator(prelude, sandbox, assignment.limits) if prelude else None
     try:
         stage(
             folder,
@@ -73,12 +76,15 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             hidden_dir=assignment.hidden_dir if options.hidden else None,
             sandbox=sandbox,
             limits=assignment.limits,
+            evaluator=warm,
         )
         results = run_checks(checks, ctx, messages)
         if options.keep_run is not None:
             shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
     finally:
         folder.remove()
+        if warm is not None:
+            warm.close()
     return Result(
         assignment=assignment.name,
         submission=given,
