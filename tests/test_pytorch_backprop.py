@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from conftest import SUBMISSIONS, grade_path
 
@@ -111,3 +112,15 @@ def test_static_check_follows_aliases_and_helpers() -> None:
         "%matplotlib inline",
     ]))
     assert clean == []
+
+
+def test_held_out_rows_are_the_templates_split() -> None:
+    sklearn = pytest.importorskip("sklearn.model_selection")
+    from sklearn.datasets import load_iris
+
+    checks = load_module(resolve(ASSIGNMENT).root / "checks.py")
+    iris = load_iris()
+    _, X_test, _, y_test = sklearn.train_test_split(
+        iris.data, iris.target, test_size=0.2, random_state=41, stratify=iris.target)
+    X, y = checks.test_split()
+    assert np.allclose(X, X_test) and (y == y_test).all()
