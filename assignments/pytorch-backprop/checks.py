@@ -362,7 +362,7 @@ def test_split() -> tuple[np.ndarray, np.ndarray]:
 
 @check(points=15, requires=["forma_salida"])
 def precision_prueba(ctx: Context) -> Note:
-    ctx.artifacts.value("programa")
+    program = ctx.artifacts.value("programa")
     X_test, y_test = test_split()
     out = program_outputs(ctx, "modelo.pt2", X_test)
     if out.shape != (len(y_test), 3):
@@ -372,4 +372,5 @@ def precision_prueba(ctx: Context) -> Note:
     if accuracy < MIN_ACCURACY:
         raise CheckFailure("precision.baja", expected=f"≥ {MIN_ACCURACY:.0%}", actual=f"{accuracy:.1%}",
                            hint="precision.hint")
-    return Note("precision.ok", {"accuracy": f"{accuracy:.1%}"})
+    device = program.get("device", "?") if isinstance(program, dict) else "?"
+    return Note("precision.ok", {"accuracy": f"{accuracy:.1%}", "device": device})
