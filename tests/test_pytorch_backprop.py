@@ -124,3 +124,10 @@ def test_held_out_rows_are_the_templates_split() -> None:
         iris.data, iris.target, test_size=0.2, random_state=41, stratify=iris.target)
     X, y = checks.test_split()
     assert np.allclose(X, X_test) and (y == y_test).all()
+
+
+def test_grading_is_deterministic_on_cpu() -> None:
+    again = grade_path(ASSIGNMENT, REFERENCE)
+    first = {c.id: c.message for c in graded("reference").checks}
+    assert {c.id: c.message for c in again.checks} == first
+    assert "0.038" in first["curva_perdida"]
