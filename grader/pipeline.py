@@ -53,8 +53,9 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
     inputs = assignment.inputs(options.hidden, options.seed)
     folder = RunFolder.create()
     prelude = assignment.evaluate_prelude
-    warm = WarmEvaluator(prelude, sandbox, assignment.limits) if prelude else None
+    warm: WarmEvaluator | None = None
     try:
+        warm = WarmEvaluator(prelude, sandbox, assignment.limits) if prelude else None
         stage(
             folder,
             sub.path.parent if sub.path != path else None,
