@@ -120,6 +120,13 @@ class Assignment:
                 found.update(draw(ctx))
         return found
 
+    @property
+    def evaluate_prelude(self) -> str | None:
+        """Imports an evaluation sandbox runs ahead, while the student's code runs
+        (``[evaluate] prelude``): the framework that loads exported models."""
+        prelude = self.config.get("evaluate", {}).get("prelude")
+        return str(prelude) if prelude else None
+
     def messages(self, lang: str) -> Messages:
         return Messages(lang, self.root / "messages.toml")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 import numpy as np
@@ -24,7 +24,12 @@ import numpy as np
 from .artifacts import Artifacts
 from .errors import AssignmentError, CheckFailure
 from .i18n import LANGUAGES, Messages
+from .sandbox import Sandbox
 from .schema import CheckResult, RunInfo, Visibility
+from .settings import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from .evaluate import WarmEvaluator
 
 __all__ = ["Check", "Context", "Note", "check", "collect_checks", "run_checks"]
 
@@ -93,6 +98,12 @@ class Context:
     """Instructor-only data; ``None`` in a student self-check."""
     state: dict[str, Any] = field(default_factory=dict)
     """Scratch space checks may share (e.g. predictions computed once)."""
+    sandbox: Sandbox | None = None
+    """Where :func:`grader.evaluate.evaluate` runs exported models (never student code)."""
+    limits: Limits = DEFAULT_LIMITS
+    """The assignment's limits, for those evaluations."""
+    evaluator: WarmEvaluator | None = None
+    """An evaluation sandbox started during the run, if the assignment asked for one."""
 
 
 def run_checks(checks: list[Check], ctx: Context, messages: Messages) -> list[CheckResult]:
@@ -125,6 +136,7 @@ def _run_one(chk: Check, ctx: Context, messages: Messages, base: dict[str, Any])
         note = chk.fn(ctx)
     except CheckFailure as failure:
         fraction = min(max(failure.fraction, 0.0), 1.0)
+        # expected/actual are fields of the failure, and messages may show them too
         params = {"expected": failure.expected, "actual": failure.actual, **failure.params}
         return CheckResult(
             **base,

@@ -2,10 +2,13 @@
 
 The run step exports a model file (``.keras``, a ``torch.export`` program); this
 step copies it into a fresh run folder and runs a grader-written script on it, in
-the same sandbox as student runs, with the evaluation inputs. Only predictions
-come back (``values.json`` + ``.npy`` through the export helper); labels never
-enter. The script gets ``ex`` (the :mod:`grader.runtime` Exporter, with the
-inputs as ``ex.inputs``) and the model files in its working folder.
+the same sandbox, limits and watchdog as student runs, with the evaluation inputs.
+Only predictions come back (``values.json`` + ``.npy`` through the export helper);
+labels never enter. The script gets ``ex`` (the :mod:`grader.runtime` Exporter, with
+the inputs as ``ex.inputs``) and the model files in its working folder.
+
+A :class:`WarmEvaluator` starts that process before the student's run, so the
+framework import (seconds) overlaps it; only the grader's own prelude runs early.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -50,128 +54,133 @@ def _program(script: str, out_dir: Path, inputs: Path) -> str:
         f"    exec(compile({script!r}, 'evaluate.py', 'exec'), {{'ex': ex, '__name__': 'evaluate'}})",
         "finally:",
         "    ex.finish()",
+        # Tearing down an interpreter that loaded a framework takes seconds; nothing is left to do.
+        "_s.stdout.flush(); _s.stderr.flush()",
+        "import os as _o; _o._exit(0)",
     ])
 
 
-def _run_watched(argv: list[str], folder: RunFolder, sandbox: Sandbox,
-                 cgroup: PidsCgroup | None, limits: Limits,
-                 timeout_s: float) -> tuple[bool, str]:
-    """Run the evaluation under the same watchdog as a student run; (succeeded, error tail)."""
-    log_path = folder.ctl / "evaluate.log"
-    seen = Watch()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=log, cwd=folder.work,
-                                start_new_session=True)
-        root = kernel_processes(proc.pid)[:1]
+def _stage(folder: RunFolder, script: str, model_files: list[Path],
+           inputs: dict[str, np.ndarray]) -> Path:
+    """Copy the model files in (never through a symlink), write the inputs and the program."""
+    for path in model_files:
+        if path.is_symlink() or not path.is_file():
+            continue
+        shutil.copyfile(path, folder.work / path.name)
+    inputs_path = folder.ctl / "inputs.npz"
+    np.savez(inputs_path, **inputs)  # type: ignore[arg-type]
+    program = folder.ctl / "evaluate.py"
+    program.write_text(_program(script, folder.out, inputs_path), encoding="utf-8")
+    return program
+
+
+class _Process:
+    """A sandboxed evaluation process, its cgroup and its log."""
+
+    def __init__(self, program: Path, folder: RunFolder, sandbox: Sandbox, limits: Limits,
+                 read_only: list[Path]) -> None:
+        self.folder, self.sandbox = folder, sandbox
+        self.cgroup = PidsCgroup.create(folder.root.name, limits.max_threads + 8)
+        argv = sandbox.command(
+            [sys.executable, str(program)], run_dir=folder.root, cwd=folder.work,
+            env=environment(limits, sandbox.home(folder.root)), limits=limits,
+            read_only=read_only, cgroup=self.cgroup,
+        )
+        self.log_path = folder.ctl / "evaluate.log"
+        self.log: IO[bytes] = self.log_path.open("wb")
+        self.popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=self.log,
+                                      stderr=self.log, cwd=folder.work, start_new_session=True)
+        self.root = kernel_processes(self.popen.pid)[:1]
+
+    def finish(self, limits: Limits, timeout_s: float) -> tuple[bool, str]:
+        """Say "go", wait under the watchdog; (succeeded, the end of its error output)."""
+        seen = Watch()
         watcher = threading.Thread(
-            target=watch, args=(lambda: proc.pid, limits, time.monotonic() + timeout_s, seen,
-                                folder.root), daemon=True)
+            target=watch, args=(lambda: self.popen.pid, limits, time.monotonic() + timeout_s,
+                                seen, self.folder.root), daemon=True)
         watcher.start()
         try:
-            code = proc.wait(timeout=timeout_s + 5)
+            assert self.popen.stdin is not None
+            self.popen.stdin.write(b"go\n")
+            self.popen.stdin.close()
+        except OSError:
+            pass  # it already ended; its exit code tells
+        try:
+            code: int | None = self.popen.wait(timeout=timeout_s + 5)
         except subprocess.TimeoutExpired:
             code = None
         finally:
             seen.stop.set()
             watcher.join(timeout=2)
-            clean_up(root, sandbox, folder, cgroup)
-            proc.wait()
-    if seen.killed or code is None:
-        return False, seen.killed or "timeout"
-    with log_path.open("rb") as fh:
-        fh.seek(max(0, log_path.stat().st_size - 600))
-        tail = fh.read().decode("utf-8", "replace")
-    return code == 0, tail
+            self.close()
+        if seen.killed or code is None:
+            return False, seen.killed or "timeout"
+        raw = self.log_path.read_bytes()[-600:]
+        return code == 0, raw.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        clean_up(self.root, self.sandbox, self.folder, self.cgroup)
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait()
+        self.log.close()
+
+
+class WarmEvaluator:
+    """An evaluation sandbox started before it is needed, for one evaluation.
+
+    Its process imports ``prelude`` (a framework: seconds) while the student's run
+    goes on, then waits on its standard input; :func:`evaluate` later gives it the
+    model files, the inputs and the script. Same sandbox, limits and fresh folder as
+    a cold evaluation, and still no student code: only the grader's prelude ran.
+    """
+
+    def __init__(self, prelude: str, sandbox: Sandbox, limits: Limits,
+                 read_only: list[Path] | None = None) -> None:
+        self.folder = RunFolder.create()
+        waiter = self.folder.ctl / "warm.py"
+        job = self.folder.ctl / "evaluate.py"
+        waiter.write_text("\n".join([
+            prelude,
+            "import sys as _s",
+            "if _s.stdin.readline().strip() == 'go':",
+            f"    exec(compile(open({str(job)!r}, encoding='utf-8').read(), 'evaluate', 'exec'), {{}})",
+        ]), encoding="utf-8")
+        self.process: _Process | None = _Process(waiter, self.folder, sandbox, limits,
+                                                 read_only or [])
+
+    def take(self) -> _Process | None:
+        """The waiting process, once; None after it was taken or if it already died."""
+        process, self.process = self.process, None
+        if process is not None and process.popen.poll() is not None:
+            process.close()
+            return None
+        return process
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
+            self.process = None
+        self.folder.remove()
 
 
 @contextmanager
 def evaluate(script: str, *, model_files: list[Path], inputs: dict[str, np.ndarray],
              sandbox: Sandbox, limits: Limits, timeout_s: float | None = None,
-             read_only: list[Path] | None = None) -> Iterator[Evaluation]:
-    """Run ``script`` on copies of ``model_files``; yields the evaluation, then cleans up."""
-    folder = RunFolder.create()
+             read_only: list[Path] | None = None,
+             warm: WarmEvaluator | None = None) -> Iterator[Evaluation]:
+    """Run ``script`` on copies of ``model_files``; yields the evaluation, then cleans up.
+
+    With ``warm``, its already-started process does the work when it is still waiting.
+    """
+    process = warm.take() if warm is not None else None
+    folder = warm.folder if warm is not None and process is not None else RunFolder.create()
     try:
-        for path in model_files:
-            if path.is_symlink() or not path.is_file():
-                continue
-            shutil.copyfile(path, folder.work / path.name)
-        inputs_path = folder.ctl / "inputs.npz"
-        np.savez(inputs_path, **inputs)  # type: ignore[arg-type]
-        program = folder.ctl / "evaluate.py"
-        program.write_text(_program(script, folder.out, inputs_path), encoding="utf-8")
-        home = sandbox.home(folder.root)
-        cgroup = PidsCgroup.create(folder.root.name, limits.max_threads + 8)
-        argv = sandbox.command(
-            [sys.executable, str(program)], run_dir=folder.root, cwd=folder.work,
-            env=environment(limits, home), limits=limits, read_only=read_only or [], cgroup=cgroup,
-        )
-        ok, detail = _run_watched(argv, folder, sandbox, cgroup, limits,
-                                  timeout_s or limits.export_time_s * 2)
+        program = _stage(folder, script, model_files, inputs)
+        if process is None:
+            process = _Process(program, folder, sandbox, limits, read_only or [])
+        ok, detail = process.finish(limits, timeout_s or limits.export_time_s * 2)
         artifacts = Artifacts(folder.out, limits.artifact_mb * 2**20)
         yield Evaluation(artifacts=artifacts, ok=ok and artifacts.problem is None, detail=detail)
     finally:
         folder.remove()
-
-
-_WAIT = """
-import os as _os, sys as _sys, time as _time
-_deadline = _time.monotonic() + {wait}
-while not _os.path.exists({go!r}):
-    if _time.monotonic() > _deadline:
-        _sys.exit(3)
-    _time.sleep(0.02)
-"""
-
-
-class Evaluator:
-    """An evaluate process started ahead of time, so its slow imports overlap the student's run.
-
-    It imports ``imports`` (e.g. ``import keras``), then waits for :meth:`run` to hand
-    it the model files and inputs; used once, then :meth:`close` ends it in any case.
-    """
-
-    def __init__(self, script: str, imports: str, *, sandbox: Sandbox, limits: Limits,
-                 wait_s: float) -> None:
-        self.folder = RunFolder.create()
-        self.limits = limits
-        self._go = self.folder.ctl / "go"
-        inputs_path = self.folder.ctl / "inputs.npz"
-        program = self.folder.ctl / "evaluate.py"
-        program.write_text(
-            imports + "\n" + _WAIT.format(wait=wait_s, go=str(self._go)) + "\n"
-            + _program(script, self.folder.out, inputs_path), encoding="utf-8")
-        home = sandbox.home(self.folder.root)
-        argv = sandbox.command(
-            [sys.executable, str(program)], run_dir=self.folder.root, cwd=self.folder.work,
-            env=environment(limits, home), limits=limits,
-        )
-        self._log = (self.folder.ctl / "stderr.log").open("wb")
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self._log)
-
-    @contextmanager
-    def run(self, model_files: list[Path], inputs: dict[str, np.ndarray],
-            timeout_s: float | None = None) -> Iterator[Evaluation]:
-        """Hand over the model files and inputs; yields the evaluation like :func:`evaluate`."""
-        for path in model_files:
-            if path.is_symlink() or not path.is_file():
-                continue
-            shutil.copyfile(path, self.folder.work / path.name)
-        np.savez(self.folder.ctl / "inputs.npz", **inputs)  # type: ignore[arg-type]
-        self._go.touch()
-        try:
-            code = self.process.wait(timeout=timeout_s or self.limits.export_time_s * 2)
-            ok = code == 0
-        except subprocess.TimeoutExpired:
-            ok = False
-        self._log.flush()
-        detail = (self.folder.ctl / "stderr.log").read_bytes().decode("utf-8", "replace")[-600:]
-        artifacts = Artifacts(self.folder.out, self.limits.artifact_mb * 2**20)
-        yield Evaluation(artifacts=artifacts, ok=ok and artifacts.problem is None,
-                         detail=detail if ok else detail or "timeout")
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
-        self.folder.remove()

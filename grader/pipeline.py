@@ -19,6 +19,7 @@ from .artifacts import Artifacts
 from .assignment import Assignment
 from .checks import Context, run_checks
 from .errors import IntakeError
+from .evaluate import WarmEvaluator
 from .i18n import Messages
 from .manual import collect_manual
 from .runner import RunFolder, RunRequest, execute, stage
@@ -57,12 +58,10 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
 
         export_source = export_helpers() + "\n" + export_source
     folder = RunFolder.create()
-    evaluator = None
-    if "tensorflow" in assignment.frameworks:  # its TensorFlow import overlaps the run
-        from .dl.keras_checks import prewarm
-
-        evaluator = prewarm(sandbox, assignment.limits)
+    prelude = assignment.evaluate_prelude
+    warm: WarmEvaluator | None = None
     try:
+        warm = WarmEvaluator(prelude, sandbox, assignment.limits) if prelude else None
         stage(
             folder,
             sub.path.parent if sub.path != path else None,
@@ -86,8 +85,10 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
             notebook=sub.notebook,
             run=info,
             hidden_dir=assignment.hidden_dir if options.hidden else None,
-            state={"sandbox": sandbox, "limits": assignment.limits, "messages": messages,
-                   "evaluator": evaluator},
+            sandbox=sandbox,
+            limits=assignment.limits,
+            evaluator=warm,
+            state={"messages": messages},
         )
         _record_device(ctx.artifacts, info)
         results = run_checks(checks, ctx, messages)
@@ -95,9 +96,9 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         if options.keep_run is not None:
             shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
     finally:
-        if evaluator is not None:
-            evaluator.close()
         folder.remove()
+        if warm is not None:
+            warm.close()
     return Result(
         assignment=assignment.name,
         submission=given,

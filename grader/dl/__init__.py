@@ -1,1 +1,1 @@
-"""Deep-learning building blocks shared by assignments' checks (Keras: ``keras_checks``)."""
+"""Deep-learning building blocks for checks: architectures, parameter counts, framework helpers."""

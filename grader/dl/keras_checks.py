@@ -19,9 +19,7 @@ import numpy as np
 from .. import data
 from ..checks import Context, Note
 from ..errors import ArtifactMissing, CheckFailure
-from ..evaluate import Evaluator, evaluate
-from ..sandbox import Sandbox
-from ..settings import Limits
+from ..evaluate import evaluate
 
 RUNTIME = Path(__file__).with_name("keras_runtime.py")
 
@@ -251,12 +249,6 @@ if ex.run("load", load):
 """
 
 
-def prewarm(sandbox: Sandbox, limits: Limits) -> Evaluator:
-    """The evaluate process, started before the student's run so TensorFlow loads meanwhile."""
-    wait = limits.startup_time_s + max(limits.time_s, limits.gpu_time_s) + limits.export_time_s
-    return Evaluator(EVALUATE, "import keras", sandbox=sandbox, limits=limits, wait_s=wait)
-
-
 def evaluate_model(ctx: Context, images: np.ndarray) -> np.ndarray:
     """Predictions of the exported model on ``images`` (uint8), computed once per grading."""
     if "keras_pred" in ctx.state:
@@ -265,11 +257,9 @@ def evaluate_model(ctx: Context, images: np.ndarray) -> np.ndarray:
         error = ctx.artifacts.error_of("model_file") or "?"
         raise failure("keras.export.save_failed", error=error, hint="keras.export.hint")
     model_file = ctx.artifacts.out_dir / "model.keras"
-    warm: Evaluator | None = ctx.state.pop("evaluator", None)
-    evaluation = warm.run([model_file], {"x": images}) if warm else evaluate(
-        EVALUATE, model_files=[model_file], inputs={"x": images},
-        sandbox=ctx.state["sandbox"], limits=ctx.state["limits"])
-    with evaluation as ev:
+    assert ctx.sandbox is not None, "the pipeline gives checks its sandbox"
+    with evaluate(EVALUATE, model_files=[model_file], inputs={"x": images},
+                  sandbox=ctx.sandbox, limits=ctx.limits, warm=ctx.evaluator) as ev:
         if "load" not in ev.artifacts:
             entry = ev.artifacts.index.get("load", {})
             if not entry:
