@@ -6,12 +6,15 @@ only a broken assignment or a bug of dlgrade's escapes as an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from . import intake
 from ._version import __version__
@@ -35,6 +38,10 @@ class Options:
     seed: int = DEFAULT_SEED
     keep_run: Path | None = None
     """Copy the run folder here (for debugging an assignment); normally it is deleted."""
+    keep_artifacts: Path | None = None
+    """Copy ``out/`` and the probe inputs here, so :func:`check_stored` can re-grade later."""
+    threads: int | None = None
+    """CPU threads for the run's numeric libraries (a batch's share); None: the assignment's."""
 
 
 def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
@@ -50,6 +57,9 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         return _refused(assignment, given, path, exc, messages, checks, env, lang, mode)
 
     inputs = assignment.inputs(options.hidden, options.seed)
+    limits = assignment.limits
+    if options.threads:
+        limits = dataclasses.replace(limits, threads=options.threads)
     folder = RunFolder.create()
     try:
         stage(
@@ -60,26 +70,55 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         )
         info = execute(RunRequest(
             notebook=sub.notebook, folder=folder, export_source=assignment.export_source,
-            limits=assignment.limits, sandbox=sandbox, seed=options.seed,
+            limits=limits, sandbox=sandbox, seed=options.seed,
             frameworks=assignment.frameworks, read_only=[],
         ))
         if info.grader_failure:
             return _grader_failed(assignment, given, sub.sha256, info, messages, checks, env,
                                   lang, mode)
         info.message = run_message(info, messages)
-        ctx = Context(
-            artifacts=Artifacts(folder.out, assignment.limits.artifact_mb * 2**20),
-            inputs=inputs,
-            source=intake.student_source(sub.notebook),
-            notebook=sub.notebook,
-            run=info,
-            hidden_dir=assignment.hidden_dir if options.hidden else None,
-        )
-        results = run_checks(checks, ctx, messages)
+        result = _checked(assignment, sub, given, folder.out, inputs, info, options, env)
         if options.keep_run is not None:
             shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
+        if options.keep_artifacts is not None:
+            shutil.copytree(folder.out, options.keep_artifacts / "out", symlinks=True,
+                            dirs_exist_ok=True)
+            shutil.copyfile(folder.ctl / "inputs.npz", options.keep_artifacts / "inputs.npz")
     finally:
         folder.remove()
+    return result
+
+
+def check_stored(assignment: Assignment, path: Path, given: str, stored: Path, run: RunInfo,
+                 options: Options) -> Result:
+    """Re-grade from a kept run: the checks only, on ``stored/out`` and ``stored/inputs.npz``.
+
+    No student code runs. ``path`` is the submission as graded (for the source and
+    the manual answers); ``run`` is how that run went.
+    """
+    env = environment_info(options.seed, assignment.frameworks)
+    sub = intake.load(path, given, assignment.limits, assignment.notebook)
+    with np.load(stored / "inputs.npz", allow_pickle=False) as data:
+        inputs = {k: data[k] for k in data.files}
+    run = dataclasses.replace(run, message=run_message(run, assignment.messages(
+        options.lang or assignment.lang)))
+    return _checked(assignment, sub, given, stored / "out", inputs, run, options, env)
+
+
+def _checked(assignment: Assignment, sub: intake.Submission, given: str, out: Path,
+             inputs: dict[str, Any], info: RunInfo, options: Options,
+             env: dict[str, Any]) -> Result:
+    lang = options.lang or assignment.lang
+    messages = assignment.messages(lang)
+    ctx = Context(
+        artifacts=Artifacts(out, assignment.limits.artifact_mb * 2**20),
+        inputs=inputs,
+        source=intake.student_source(sub.notebook),
+        notebook=sub.notebook,
+        run=info,
+        hidden_dir=assignment.hidden_dir if options.hidden else None,
+    )
+    results = run_checks(assignment.checks(hidden=options.hidden), ctx, messages)
     return Result(
         assignment=assignment.name,
         submission=given,
@@ -91,7 +130,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         run=info,
         environment=env,
         lang=lang,
-        mode=mode,
+        mode="grade" if options.hidden else "check",
         manual=collect_manual(sub.notebook, assignment.manual_items(), messages),
     )
 

@@ -1,22 +1,34 @@
 """Report: every format is rendered from one :class:`~grader.schema.Result`.
 
-``json`` (the result itself), ``md`` (Markdown feedback), ``terminal`` (colour, on
-stdout). :func:`write` puts the file formats in ``DIR/<submission-stem>/``.
+``json`` (the result itself), ``md`` (Markdown feedback), ``html`` (self-contained
+feedback page), ``gradescope`` and ``prairielearn`` (those platforms' ``results.json``),
+``terminal`` (colour, on stdout). :func:`write` puts the file formats in
+``DIR/<submission-stem>/``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..i18n import Messages
 from ..schema import Result
+from .html import render_feedback
 from .markdown import render_markdown
+from .platforms import gradescope, prairielearn
 from .terminal import print_terminal
 
-FILE_FORMATS = {"json": "result.json", "md": "feedback.md"}
+Renderer = Callable[[Result, Messages, Path], str]
+FILE_FORMATS: dict[str, tuple[str, Renderer]] = {
+    "json": ("result.json", lambda r, t, folder: r.to_json()),
+    "md": ("feedback.md", lambda r, t, folder: render_markdown(r, t)),
+    "html": ("feedback.html", render_feedback),
+    "gradescope": ("gradescope.json", gradescope),
+    "prairielearn": ("prairielearn.json", prairielearn),
+}
 FORMATS = (*FILE_FORMATS, "terminal")
 
-__all__ = ["FORMATS", "print_terminal", "render_markdown", "write"]
+__all__ = ["FORMATS", "print_terminal", "render_feedback", "render_markdown", "write"]
 
 
 def write(result: Result, folder: Path, formats: list[str], messages: Messages) -> list[Path]:
@@ -26,8 +38,9 @@ def write(result: Result, folder: Path, formats: list[str], messages: Messages) 
     for fmt in dict.fromkeys(["json", *formats]):
         if fmt not in FILE_FORMATS:
             continue
-        path = folder / FILE_FORMATS[fmt]
-        text = result.to_json() if fmt == "json" else render_markdown(result, messages)
+        name, render = FILE_FORMATS[fmt]
+        path = folder / name
+        text = render(result, messages, folder)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)

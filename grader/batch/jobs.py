@@ -1,0 +1,105 @@
+"""One job of a batch: grade one submission through the cache.
+
+:func:`run_job` is a plain module-level function of picklable arguments, so the
+same code runs in a local thread pool and on a Dask worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from ..assignment import Assignment
+from ..errors import DlgradeError
+from ..pipeline import Options, check_stored, grade, grader_failed
+from ..sandbox import Sandbox, choose
+from ..schema import Result
+from .cache import Cache, submission_digest
+
+How = Literal["graded", "cached", "regraded", "uncached"]
+
+
+@dataclass(frozen=True)
+class Job:
+    assignment_root: str
+    path: str
+    given: str
+    key: str
+    """The student's report folder name."""
+    options: Options
+    cache_dir: str | None
+    run_fingerprint: str
+    check_fingerprint: str
+    regrade: bool = False
+    allow_weak: bool = True
+
+
+@dataclass
+class Outcome:
+    key: str
+    result: dict[str, Any]
+    how: How
+    stale: bool = False
+    """A stored entry existed but its checks changed: it was not reused as it was."""
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def _sandbox(allow_weak: bool) -> Sandbox:
+    box = choose(allow_weak)
+    if box is None:
+        raise DlgradeError("no usable sandbox on this worker (bubblewrap missing)")
+    return box
+
+
+def run_job(job: Job) -> Outcome:
+    start = time.perf_counter()
+    assignment = Assignment(Path(job.assignment_root))
+    path = Path(job.path)
+    box = _sandbox(job.allow_weak)
+    if job.cache_dir is None:
+        result = grade(assignment, path, job.given, box, job.options)
+        return Outcome(job.key, result.to_dict(), "uncached", seconds=time.perf_counter() - start)
+    try:
+        digest = submission_digest(path)
+    except OSError:  # unreadable: the pipeline turns it into a result with the reason
+        result = grade(assignment, path, job.given, box, job.options)
+        return Outcome(job.key, result.to_dict(), "uncached", seconds=time.perf_counter() - start)
+    cache = Cache(Path(job.cache_dir))
+    run_key = hashlib.sha256(f"{job.run_fingerprint}:{digest}".encode()).hexdigest()
+    entry = cache.entry(run_key)
+    meta = entry.meta()
+    stale = bool(meta) and meta.get("check_key") != job.check_fingerprint
+    if meta.get("run_key") == run_key and not stale:
+        stored = entry.result()
+        if stored is not None:
+            stored.submission = job.given
+            return Outcome(job.key, stored.to_dict(), "cached", seconds=time.perf_counter() - start)
+    if stale and job.regrade and entry.has_artifacts:
+        previous = entry.result()
+        if previous is not None and previous.status == "graded":
+            result = check_stored(assignment, path, job.given, entry.folder, previous.run,
+                                  job.options)
+            cache.update_result(run_key, job.check_fingerprint, result)
+            return Outcome(job.key, result.to_dict(), "regraded", stale=True,
+                           seconds=time.perf_counter() - start)
+    scratch = cache.scratch()
+    try:
+        result = grade(assignment, path, job.given, box, replace(job.options, keep_artifacts=scratch))
+        if _cacheable(result):
+            cache.commit(scratch, run_key, job.check_fingerprint, result)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Outcome(job.key, result.to_dict(), "graded", stale=stale,
+                   seconds=time.perf_counter() - start)
+
+
+def _cacheable(result: Result) -> bool:
+    """The grader's own failures are retried next time; everything else is kept."""
+    return not grader_failed(result)
