@@ -91,9 +91,9 @@ def is_class(path: Path, notebook: str) -> bool:
     return (path.is_file() and path.suffix.lower() == ".zip") or is_class_folder(path, notebook)
 
 
-def clean_name(name: str, assignment: str) -> str:
+def clean_name(name: str, assignment: str, is_file: bool = True) -> str:
     """The student part of an LMS- or Classroom-decorated file or folder name."""
-    stem = name[: -len(Path(name).suffix)] if Path(name).suffix in SUBMISSION_SUFFIXES else name
+    stem = Path(name).stem if is_file else name
     if m := _MOODLE.match(stem):
         return m.group(1).strip()
     if m := _CANVAS.match(name):
@@ -151,7 +151,7 @@ def scan(folder: Path, assignment: str, found: ClassList) -> list[tuple[str, Pat
         if p.name in IGNORED or p.name.startswith("."):
             found.ignored.append(str(p))
             continue
-        items.append((clean_name(p.name, assignment), p))
+        items.append((clean_name(p.name, assignment, p.is_file()), p))
     return items
 
 
@@ -189,7 +189,7 @@ def collect(paths: list[Path], assignment: str, notebook: str, scratch: Path,
         elif is_class_folder(path, notebook):
             named += [(name, p, str(p)) for name, p in scan(path, assignment, found)]
         else:
-            named.append((clean_name(path.name, assignment), path, str(path)))
+            named.append((clean_name(path.name, assignment, path.is_file()), path, str(path)))
     index: dict[str, dict[str, str]] = {}
     for row in roster or []:
         for key in _ROSTER_KEYS:

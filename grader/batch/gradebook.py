@@ -19,16 +19,16 @@ import pandas as pd
 from .classlist import ClassList, Entry
 
 
-def rows(results: dict[str, dict[str, Any]], classlist: ClassList,
-         sources: dict[str, str]) -> pd.DataFrame:
+def rows(results: dict[str, dict[str, Any]], classlist: ClassList, sources: dict[str, str],
+         points: tuple[float, float]) -> pd.DataFrame:
+    """``points``: the assignment's (automatic, manual) points, the same maximum for every row."""
+    max_score = points[0] + points[1]
     records: list[dict[str, Any]] = []
     by_key: dict[str, Entry] = {e.key: e for e in classlist.entries}
     for key, r in sorted(results.items()):
         entry = by_key.get(key)
         roster = entry.roster if entry else {}
         manual_scored = sum(m["score"] for m in r.get("manual", []) if m.get("score") is not None)
-        manual_points = sum(m["points"] for m in r.get("manual", []))
-        max_score = r["max_score"] + manual_points
         rec: dict[str, Any] = {
             "student_id": entry.student if entry else key,
             "name": roster.get("name", ""),
@@ -41,7 +41,8 @@ def rows(results: dict[str, dict[str, Any]], classlist: ClassList,
             "max_score": max_score,
             "auto_score": r["score"],
             "manual_score": manual_scored,
-            "manual_pending": sum(m["points"] for m in r.get("manual", []) if m.get("score") is None),
+            "manual_pending": sum(m["points"] for m in r.get("manual", []) if m.get("score") is None)
+            if r["status"] == "graded" else points[1],
             "percent": round(100 * (r["score"] + manual_scored) / max_score, 1) if max_score else 0.0,
             "runtime_s": round(r["run"]["seconds"], 2),
             "source": sources.get(key, "graded"),
@@ -57,7 +58,7 @@ def rows(results: dict[str, dict[str, Any]], classlist: ClassList,
     for row in classlist.missing:
         records.append({"student_id": row.get("student", ""), "name": row.get("name", ""),
                         "email": row.get("email", ""), "status": "missing", "raw_score": 0.0,
-                        "score": 0.0, "percent": 0.0, "key": ""})
+                        "score": 0.0, "max_score": max_score, "percent": 0.0, "key": ""})
     return pd.DataFrame.from_records(records)
 
 

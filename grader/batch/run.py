@@ -131,7 +131,7 @@ def finalize(out: Path, assignment: Assignment, batch: BatchOptions) -> None:
             result = apply_scores(Result.from_dict(data), scores[key])
             report.write(result, out / key, batch.formats, assignment.messages(result.lang))
             results[key] = result.to_dict()
-    frame = gradebook.rows(results, classlist, sources)
+    frame = gradebook.rows(results, classlist, sources, assignment.points())
     gradebook.write_gradebook(frame, out / "gradebook.csv")
     if not frame.empty:
         gradebook.write_canvas(frame, classlist, assignment.title(assignment.lang), batch.canvas_id,

@@ -1,0 +1,169 @@
+"""Batch grading of a whole class: intake, parallel runs, cache, regrade, every output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from classes import REFERENCE, make_class
+from conftest import ROOT, run_cli
+
+from grader.batch.classlist import clean_name, collect, extract, is_class, read_roster
+from grader.errors import UsageError
+
+
+def _gradebook(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "gradebook.csv").set_index("student_id")
+
+
+# --- intake of a class -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "is_file", "student"), [
+    ("ana.ipynb", True, "ana"),
+    ("perceptron-octocat", False, "octocat"),
+    ("garciaana_LATE_1234_5678_perceptron.ipynb", True, "garciaana"),
+    ("garciaana_1234_5678_perceptron.ipynb", True, "garciaana"),
+    ("Ana García_4321_assignsubmission_file_", False, "Ana García"),
+    ("tarea.docx", True, "tarea"),
+])
+def test_student_names_from_lms_and_classroom_layouts(name: str, is_file: bool, student: str) -> None:
+    assert clean_name(name, "perceptron", is_file) == student
+
+
+def test_the_rule_for_what_is_a_class(tmp_path: Path) -> None:
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copyfile(REFERENCE, one / "cualquier_nombre.ipynb")
+    named = tmp_path / "named"
+    (named / "extra").mkdir(parents=True)
+    shutil.copyfile(REFERENCE, named / "perceptron.ipynb")
+    shutil.copyfile(REFERENCE, named / "extra" / "borrador.ipynb")
+    klass = make_class(tmp_path / "class", hostile=False)
+    assert not is_class(one, "perceptron.ipynb")  # a single notebook: one submission
+    assert not is_class(named, "perceptron.ipynb")  # holds the assignment's notebook
+    assert not is_class(REFERENCE, "perceptron.ipynb")
+    assert is_class(klass, "perceptron.ipynb")
+    zipped = tmp_path / "moodle.zip"
+    zipfile.ZipFile(zipped, "w").close()
+    assert is_class(zipped, "perceptron.ipynb")
+
+
+def test_roster_missing_unknown_and_duplicates_are_listed(tmp_path: Path) -> None:
+    klass = make_class(tmp_path / "class", hostile=False)
+    shutil.copyfile(REFERENCE, klass / "Ana.py")  # a second claim on ana (case-insensitive)
+    (klass / ".DS_Store").write_text("x")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,name,email,github\n"
+                      "ana,Ana Pérez,ana@uni.es,\nbeto,Beto Ruiz,beto@uni.es,\n"
+                      "fede,Fede Gil,fede@uni.es,\nzoe,Zoe Sanz,zoe@uni.es,zoe-gh\n", encoding="utf-8")
+    found = collect([klass], "perceptron", "perceptron.ipynb", tmp_path / "scratch", read_roster(roster))
+    keys = sorted(e.key for e in found.entries)
+    assert keys == ["ana", "ana~2", "beto", "carla", "dani", "eva", "fede"]
+    assert [r["student"] for r in found.missing] == ["zoe"]
+    assert sorted(found.unknown) == ["carla", "dani", "eva"]
+    assert set(found.duplicates) == {"ana"} and len(found.duplicates["ana"]) == 2
+    assert any(".DS_Store" in p for p in found.ignored)
+    assert all(e.duplicate for e in found.entries if e.student == "ana")
+
+
+def test_zip_extraction_refuses_traversal_and_links(tmp_path: Path) -> None:
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../escape.ipynb", "{}")
+    with pytest.raises(UsageError, match="unsafe"):
+        extract(evil, tmp_path / "x")
+    assert not (tmp_path / "escape.ipynb").exists()
+    link = tmp_path / "link.zip"
+    with zipfile.ZipFile(link, "w") as zf:
+        info = zipfile.ZipInfo("ana.ipynb")
+        info.external_attr = 0o120777 << 16
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(UsageError, match="unsafe"):
+        extract(link, tmp_path / "y")
+
+
+# --- a whole class, end to end -----------------------------------------------------------
+
+def test_class_grades_in_one_command_with_every_output(tmp_path: Path) -> None:
+    klass = make_class(tmp_path / "class")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,name,email\nana,Ana Pérez,ana@uni.es\nzoe,Zoe Sanz,zoe@uni.es\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    done = run_cli("grade", "perceptron", str(klass), "--out", str(out), "--jobs", "2",
+                   "--roster", str(roster), "--canvas-id", "777")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    book = _gradebook(out)
+    assert book.loc["ana", "score"] == 90 and book.loc["ana", "max_score"] == 100
+    assert book.loc["ana", "manual_pending"] == 10 and book.loc["ana", "name"] == "Ana Pérez"
+    assert book.loc["beto", "score"] == 60
+    assert (book.loc["carla", "status"], book.loc["carla", "exit"]) == ("error", "invalid")
+    assert book.loc["dani", "score"] == 90 and book.loc["eva", "score"] == 0
+    assert book.loc["fede", "status"] == "graded" and 0 < book.loc["fede", "score"] < 90
+    assert book.loc["gus", "exit"] == "memory"
+    assert book.loc["hugo", "exit"] == "crash"
+    assert book.loc["zoe", "status"] == "missing"
+    assert book.loc["ana", "check:producto_curso"] == 6
+    # every submission has its own feedback, in every file format asked for
+    for key in ("ana", "beto", "carla", "gus", "hugo"):
+        for name in ("result.json", "feedback.md", "feedback.html"):
+            assert (out / key / name).is_file(), (key, name)
+    # LMS import files
+    with (out / "canvas.csv").open(encoding="utf-8") as fh:
+        canvas = list(csv.reader(fh))
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert canvas[0][5].endswith("(777)") and canvas[1][0] == "Points Possible"
+    assert [canvas[2][0], canvas[2][5]] == ["Ana Pérez", "90.0"]
+    moodle = pd.read_csv(out / "moodle.csv")
+    assert list(moodle.columns) == ["username", "email", "fullname", "grade"]
+    # the cohort summary names the failures and their causes
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    exits = {p["key"]: p["exit"] for p in summary["problems"]}
+    assert exits == {"carla": "invalid", "gus": "memory", "hugo": "crash"}
+    assert "data:image/png;base64," in page and "zoe" in page
+    assert {p["a"] + "/" + p["b"] for p in summary["similar"]} >= {"ana/dani"}
+    assert summary["pending"][0]["pending"] >= 5
+
+    # unchanged class: nothing runs again
+    again = run_cli("grade", "perceptron", str(klass), "--out", str(out), "--jobs", "2",
+                    "--roster", str(roster))
+    assert again.returncode == 0, again.stderr
+    assert "0 run, 8 cached" in again.stderr
+    assert _gradebook(out).loc["ana", "source"] == "cached"
+
+
+def test_changed_threshold_regrades_from_stored_artifacts(tmp_path: Path) -> None:
+    assignment = tmp_path / "assignments" / "perceptron"
+    shutil.copytree(ROOT / "assignments" / "perceptron", assignment)
+    klass = make_class(tmp_path / "class", hostile=False)
+    out = tmp_path / "out"
+    first = run_cli("grade", str(assignment), str(klass), "--out", str(out), "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    checks = assignment / "checks.py"
+    checks.write_text(checks.read_text(encoding="utf-8").replace("@check(points=6)", "@check(points=7)", 1),
+                      encoding="utf-8")
+    plain = run_cli("grade", str(assignment), str(klass), "--out", str(tmp_path / "o2"), "--cache",
+                    str(out / ".cache"), "--jobs", "2")
+    assert "6 run, 0 cached" in plain.stderr  # stale entries are never reused as they were
+    regrade = run_cli("grade", str(assignment), str(klass), "--out", str(out), "--regrade", "--jobs", "2")
+    assert regrade.returncode == 0, regrade.stderr
+    book = _gradebook(out)
+    assert book.loc["ana", "score"] == 91 and book.loc["ana", "source"] in ("regraded", "cached")
+    assert book.loc["beto", "score"] == 61
+
+
+def test_single_folder_submission_is_not_a_class(tmp_path: Path) -> None:
+    one = tmp_path / "entrega"
+    one.mkdir()
+    shutil.copyfile(REFERENCE, one / "perceptron.ipynb")
+    done = run_cli("grade", "perceptron", str(one), "--out", str(tmp_path / "out"), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+    assert (tmp_path / "out" / "entrega" / "result.json").is_file()
