@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -167,3 +171,61 @@ def test_single_folder_submission_is_not_a_class(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "out" / "gradebook.csv").exists()
     assert (tmp_path / "out" / "entrega" / "result.json").is_file()
+
+
+def test_ctrl_c_keeps_finished_results_and_a_rerun_continues(tmp_path: Path) -> None:
+    klass = make_class(tmp_path / "class", hostile=False)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader", "grade", "perceptron", str(klass), "--out", str(out), "-j", "1",
+         "--no-similarity"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*/result.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    finished = len(list(out.glob("*/result.json")))
+    assert 2 <= finished < 6
+    assert (out / "gradebook.csv").is_file()  # partial gradebook of what finished
+    again = run_cli("grade", "perceptron", str(klass), "--out", str(out), "-j", "1", "--no-similarity")
+    assert again.returncode == 0, again.stderr
+    ran = int(again.stderr.split(" run,")[0].rsplit(" ", 1)[-1])
+    assert ran <= 6 - finished
+    assert len(list(out.glob("*/result.json"))) == 6
+
+
+def test_manual_review_export_and_import_merge_into_the_gradebook(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    klass.mkdir()
+    shutil.copyfile(REFERENCE, klass / "ana.ipynb")
+    shutil.copyfile(REFERENCE, klass / "beto.ipynb")
+    out = tmp_path / "out"
+    assert run_cli("grade", "perceptron", str(klass), "--out", str(out), "-j", "2").returncode == 0
+    exported = run_cli("review", "export", "perceptron", str(out))
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader((out / "review.csv").open(encoding="utf-8")))
+    assert [(r["key"], r["item"], r["score"]) for r in rows] == [
+        ("ana", "xor_explicacion", ""), ("beto", "xor_explicacion", "")]
+    assert "perceptrón solo puede trazar" in rows[0]["text"]
+    assert "perceptrón solo puede trazar" in (out / "review.html").read_text(encoding="utf-8")
+    rows[0]["score"] = "7,5"
+    sheet = tmp_path / "filled.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    imported = run_cli("review", "import", "perceptron", str(out), str(sheet))
+    assert imported.returncode == 0, imported.stderr
+    book = _gradebook(out)
+    assert book.loc["ana", "score"] == 97.5 and book.loc["ana", "manual_pending"] == 0
+    assert book.loc["beto", "score"] == 90 and book.loc["beto", "manual_pending"] == 10
+    assert json.loads((out / "ana" / "result.json").read_text())["manual"][0]["score"] == 7.5
+    rows[1]["score"] = "11"
+    with sheet.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    refused = run_cli("review", "import", "perceptron", str(out), str(sheet))
+    assert refused.returncode == 2 and "outside 0..10" in refused.stderr
