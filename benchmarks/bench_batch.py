@@ -1,0 +1,93 @@
+"""Batch grading: scaling with --jobs, re-grade vs first grading, overhead per submission.
+
+    python benchmarks/bench_batch.py [--rounds 3] [--size 8]
+
+The class is ``--size`` perceptron submissions (the reference, each with a different
+comment cell so the content-hash cache cannot share runs between them); keras-mnist
+is not on this branch. Every timing is the whole ``dlgrade`` command as an
+instructor runs it (interpreter start, intake, runs, checks, every output file).
+
+1. scaling: ``--jobs 2`` vs ``--jobs 1``, no cache;
+2. re-grade: the first grading (empty cache) vs ``--regrade`` after a check's points
+   changed (the cache holds the runs; only checks run);
+3. overhead: the batch command per submission (``--jobs 1``, no cache) vs grading
+   one submission alone with the plain command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from _timing import alternate, report, timed
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "reference" / "perceptron" / "perceptron.ipynb"
+DLGRADE = str(Path(sys.executable).parent / "dlgrade")
+
+
+def make_class(folder: Path, size: int) -> None:
+    folder.mkdir(parents=True)
+    for n in range(size):
+        nb = nbformat.read(REFERENCE, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(f"# entrega {n}"))
+        nbformat.write(nb, folder / f"alumno{n:02d}.ipynb")
+
+
+def batch(assignment: str, klass: Path, out: Path, *extra: str) -> list[str]:
+    return [DLGRADE, "grade", assignment, str(klass), "--out", str(out), "--format", "json",
+            "--no-similarity", *extra]
+
+
+def flip_points(checks: Path) -> None:
+    """Change one check's points (6 ↔ 7): every stored result becomes stale."""
+    text = checks.read_text(encoding="utf-8")
+    new = text.replace("@check(points=6)", "@check(points=7)", 1) if "@check(points=6)" in text \
+        else text.replace("@check(points=7)", "@check(points=6)", 1)
+    checks.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--size", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        klass = tmp / "class"
+        make_class(klass, args.size)
+
+        print(f"== scaling: {args.size} submissions, --jobs 2 vs --jobs 1 (no cache)")
+        j2, j1 = alternate(batch("perceptron", klass, tmp / "o2", "--jobs", "2", "--no-cache"),
+                           batch("perceptron", klass, tmp / "o1", "--jobs", "1", "--no-cache"),
+                           args.rounds, warmup=0, cwd=str(ROOT))
+        report("--jobs 2", j2, "--jobs 1", j1)
+
+        print(f"== re-grade: first grading vs --regrade after a threshold change ({args.size} subs)")
+        assignment = tmp / "assignments" / "perceptron"
+        shutil.copytree(ROOT / "assignments" / "perceptron", assignment)
+        first, regrade = [], []
+        for n in range(args.rounds):
+            out = tmp / f"regrade{n}"
+            first.append(timed(batch(str(assignment), klass, out, "--jobs", "2"), str(ROOT)))
+            flip_points(assignment / "checks.py")
+            regrade.append(timed(batch(str(assignment), klass, out, "--jobs", "2", "--regrade"),
+                                 str(ROOT)))
+        ratio = report("first grading", first, "--regrade", regrade)
+        print(f"target ≥ 20×: {'met' if ratio >= 20 else 'NOT met'}")
+
+        print("== overhead: batch per submission (--jobs 1) vs one submission alone")
+        single = [timed([DLGRADE, "grade", "perceptron", str(klass / "alumno00.ipynb"), "--out",
+                         str(tmp / "single"), "--format", "json"], str(ROOT)) for _ in range(args.rounds)]
+        per_sub = [t / args.size for t in j1]
+        report("batch/submission", per_sub, "single", single)
+        print(f"overhead per submission: {statistics.median(per_sub) - statistics.median(single):+.2f} s")
+
+
+if __name__ == "__main__":
+    main()
