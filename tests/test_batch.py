@@ -229,3 +229,30 @@ def test_manual_review_export_and_import_merge_into_the_gradebook(tmp_path: Path
         writer.writerows(rows)
     refused = run_cli("review", "import", "perceptron", str(out), str(sheet))
     assert refused.returncode == 2 and "outside 0..10" in refused.stderr
+
+
+def test_a_long_lived_worker_reloads_changed_checks(tmp_path: Path) -> None:
+    """A Dask worker lives across batches: a re-grade must use the checks as they are now."""
+    from grader.assignment import Assignment
+    from grader.batch.cache import check_fingerprint, run_fingerprint
+    from grader.batch.jobs import Job, run_job
+    from grader.pipeline import Options
+
+    root = tmp_path / "assignments" / "perceptron"
+    shutil.copytree(ROOT / "assignments" / "perceptron", root)
+
+    def job() -> Job:
+        a = Assignment(root)
+        return Job(assignment_root=str(root), path=str(REFERENCE), given="ana.ipynb", key="ana",
+                   options=Options(), cache_dir=str(tmp_path / "cache"),
+                   run_fingerprint=run_fingerprint(a, True, 0), check_fingerprint=check_fingerprint(a, "es"),
+                   regrade=True)
+
+    first = run_job(job())
+    assert (first.how, first.result["score"]) == ("graded", 90)
+    checks = root / "checks.py"
+    checks.write_text(checks.read_text(encoding="utf-8").replace("@check(points=6)", "@check(points=7)", 1),
+                      encoding="utf-8")
+    second = run_job(job())
+    assert (second.how, second.result["score"]) == ("regraded", 91)
+    assert run_job(job()).how == "cached"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -58,8 +60,24 @@ def _sandbox(allow_weak: bool) -> Sandbox:
     return box
 
 
+_loaded: dict[str, str] = {}
+_loaded_lock = threading.Lock()
+
+
+def _fresh_checks(root: str, fingerprint: str) -> None:
+    """A long-lived worker (Dask) must not keep checks modules of an older version loaded."""
+    with _loaded_lock:
+        if _loaded.get(root, fingerprint) != fingerprint:
+            prefix = "dlgrade_checks_" + "".join(
+                c if c.isalnum() else "_" for c in str(Path(root).resolve()))
+            for name in [n for n in sys.modules if n.startswith(prefix)]:
+                del sys.modules[name]
+        _loaded[root] = fingerprint
+
+
 def run_job(job: Job) -> Outcome:
     start = time.perf_counter()
+    _fresh_checks(job.assignment_root, job.check_fingerprint)
     assignment = Assignment(Path(job.assignment_root))
     path = Path(job.path)
     box = _sandbox(job.allow_weak)
