@@ -256,3 +256,18 @@ def test_a_long_lived_worker_reloads_changed_checks(tmp_path: Path) -> None:
     second = run_job(job())
     assert (second.how, second.result["score"]) == ("regraded", 91)
     assert run_job(job()).how == "cached"
+
+
+def test_moodle_and_canvas_zips_grade_as_a_class(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(REFERENCE, "perceptron-entregas/Ana García_4321_assignsubmission_file_/perceptron.ipynb")
+        zf.write(ROOT / "tests/submissions/perceptron/no_bias.ipynb",
+                 "perceptron-entregas/ruizbeto_LATE_12_34_perceptron.ipynb")
+        zf.writestr("perceptron-entregas/__MACOSX/._x", "junk")
+    out = tmp_path / "out"
+    done = run_cli("grade", "perceptron", str(archive), "--out", str(out), "-j", "2", "--no-similarity")
+    assert done.returncode == 0, done.stderr
+    book = _gradebook(out)
+    assert book.loc["Ana García", "score"] == 90 and book.loc["ruizbeto", "score"] == 60
+    assert json.loads((out / "class.json").read_text(encoding="utf-8"))["ignored"]

@@ -178,15 +178,17 @@ _ROSTER_KEYS = ("student", "username", "github", "github_username", "email", "si
 
 
 def collect(paths: list[Path], assignment: str, notebook: str, scratch: Path,
-            roster: list[dict[str, str]] | None = None) -> ClassList:
-    """Every submission under ``paths``, matched to the roster; nothing is dropped."""
+            roster: list[dict[str, str]] | None = None, force: bool = False) -> ClassList:
+    """Every submission under ``paths``, matched to the roster; nothing is dropped.
+
+    ``force`` (``--batch``): every folder given is a class folder, whatever it holds."""
     found = ClassList()
     named: list[tuple[str, Path, str]] = []
     for n, path in enumerate(paths):
         if path.is_file() and path.suffix.lower() == ".zip":
             folder = extract(path, scratch / f"archive-{n}")
             named += [(name, p, str(p.relative_to(scratch))) for name, p in scan(folder, assignment, found)]
-        elif is_class_folder(path, notebook):
+        elif is_class_folder(path, notebook) or (force and path.is_dir()):
             named += [(name, p, str(p)) for name, p in scan(path, assignment, found)]
         else:
             named.append((clean_name(path.name, assignment, path.is_file()), path, str(path)))

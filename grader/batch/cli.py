@@ -34,7 +34,7 @@ def grade_class(assignment: Assignment, args: argparse.Namespace, options: Optio
         jobs=jobs, regrade=args.regrade, cache=args.cache, use_cache=not args.no_cache,
         roster=args.roster, scheduler=args.scheduler if args.executor == "dask" else None,
         formats=formats, canvas_id=args.canvas_id, similarity=not args.no_similarity,
-        allow_weak=args.allow_weak_sandbox,
+        allow_weak=args.allow_weak_sandbox, force=args.batch,
     )
     from ..sandbox import choose
 

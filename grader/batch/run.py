@@ -47,6 +47,8 @@ class BatchOptions:
     canvas_id: str = ""
     similarity: bool = True
     allow_weak: bool = True
+    force: bool = False
+    """``--batch``: every folder given is a class folder."""
 
 
 @dataclass
@@ -63,7 +65,7 @@ def run_batch(assignment: Assignment, paths: list[Path], options: Options, batch
     shutil.rmtree(archives, ignore_errors=True)
     archives.mkdir()
     roster = read_roster(batch.roster) if batch.roster else None
-    classlist = collect(paths, assignment.name, assignment.notebook, archives, roster)
+    classlist = collect(paths, assignment.name, assignment.notebook, archives, roster, batch.force)
     lang = options.lang or assignment.lang
     cache_dir = None
     if batch.use_cache:
