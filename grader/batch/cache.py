@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,11 +118,7 @@ class Cache:
         return Path(tempfile.mkdtemp(prefix="tmp-", dir=self.root))
 
     def commit(self, scratch: Path, run_key: str, check_key: str, result: Result) -> None:
-        (scratch / "result.json").write_text(result.to_json(), encoding="utf-8")
-        (scratch / "meta.json").write_text(json.dumps({
-            "format": CACHE_FORMAT, "run_key": run_key, "check_key": check_key,
-            "submission_sha256": result.submission_sha256,
-        }), encoding="utf-8")
+        _write_result(scratch, run_key, check_key, result)
         target = self.entry(run_key).folder
         old = target.with_name(target.name + ".old-" + scratch.name)
         if target.exists():
@@ -133,15 +130,23 @@ class Cache:
         shutil.rmtree(old, ignore_errors=True)
 
     def update_result(self, run_key: str, check_key: str, result: Result) -> None:
-        """After a re-grade: same artifacts, new result and check key."""
-        scratch = self.scratch()
-        entry = self.entry(run_key)
-        shutil.copytree(entry.folder / "out", scratch / "out", symlinks=True)
-        shutil.copyfile(entry.folder / "inputs.npz", scratch / "inputs.npz")
-        self.commit(scratch, run_key, check_key, result)
+        """After a re-grade: the same artifacts, a new result and check key.
+
+        The result is replaced before the check key, so an interruption in between
+        leaves an entry that is still stale, never a stale result marked current."""
+        _write_result(self.entry(run_key).folder, run_key, check_key, result)
 
     def sweep(self) -> None:
         """Remove leftovers of interrupted batches (never a committed entry)."""
         for p in self.root.glob("*"):
             if p.name.startswith("tmp-") or ".old-" in p.name:
                 shutil.rmtree(p, ignore_errors=True)
+
+
+def _write_result(folder: Path, run_key: str, check_key: str, result: Result) -> None:
+    meta = json.dumps({"format": CACHE_FORMAT, "run_key": run_key, "check_key": check_key,
+                       "submission_sha256": result.submission_sha256})
+    for name, text in (("result.json", result.to_json()), ("meta.json", meta)):
+        tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, folder / name)
