@@ -64,7 +64,9 @@ def _local(jobs: list[Job], workers: int) -> Iterator[Outcome]:
             if len(pending) >= workers:
                 break
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            # a short timeout keeps the main thread waking up: a Ctrl-C that the kernel
+            # delivered to a worker thread is still handled at once
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for fut in done:
                 yield fut.result()
                 if not stop.is_set():
