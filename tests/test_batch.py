@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from classes import REFERENCE, make_class
+from classes import REFERENCE, make_class, with_cell
 from conftest import ROOT, run_cli
 
 from grader.batch.classlist import clean_name, collect, extract, is_class, read_roster
@@ -132,7 +132,9 @@ def test_class_grades_in_one_command_with_every_output(tmp_path: Path) -> None:
     exits = {p["key"]: p["exit"] for p in summary["problems"]}
     assert exits == {"carla": "invalid", "gus": "memory", "hugo": "crash"}
     assert "data:image/png;base64," in page and "zoe" in page
-    assert {p["a"] + "/" + p["b"] for p in summary["similar"]} >= {"ana/dani"}
+    pairs = {p["a"] + "/" + p["b"] for p in summary["similar"]}
+    assert "ana/dani" in pairs  # the same solution as a notebook and as a script
+    assert not any("eva" in pair for pair in pairs)  # the template's code is never "shared"
     assert summary["pending"][0]["pending"] >= 5
 
     # unchanged class: nothing runs again
@@ -271,3 +273,21 @@ def test_moodle_and_canvas_zips_grade_as_a_class(tmp_path: Path) -> None:
     book = _gradebook(out)
     assert book.loc["Ana García", "score"] == 90 and book.loc["ruizbeto", "score"] == 60
     assert json.loads((out / "class.json").read_text(encoding="utf-8"))["ignored"]
+
+
+def test_a_timeout_is_listed_with_its_cause(tmp_path: Path) -> None:
+    assignment = tmp_path / "assignments" / "perceptron"
+    shutil.copytree(ROOT / "assignments" / "perceptron", assignment)
+    toml = assignment / "assignment.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("time_s = 60", "time_s = 10"), encoding="utf-8")
+    klass = tmp_path / "class"
+    klass.mkdir()
+    with_cell("import time\nwhile True:\n    time.sleep(1)", klass / "lento.ipynb")
+    shutil.copyfile(REFERENCE, klass / "ana.ipynb")
+    out = tmp_path / "out"
+    done = run_cli("grade", str(assignment), str(klass), "--out", str(out), "-j", "2", "--no-similarity")
+    assert done.returncode == 0, done.stderr
+    problems = json.loads((out / "summary.json").read_text(encoding="utf-8"))["problems"]
+    assert [(p["key"], p["exit"]) for p in problems] == [("lento", "timeout")]
+    assert problems[0]["cause"] and "lento" in (out / "summary.html").read_text(encoding="utf-8")
+    assert _gradebook(out).loc["ana", "score"] == 90
