@@ -126,6 +126,10 @@ def test_class_grades_in_one_command_with_every_output(tmp_path: Path) -> None:
     assert [canvas[2][0], canvas[2][5]] == ["Ana Pérez", "90.0"]
     moodle = pd.read_csv(out / "moodle.csv")
     assert list(moodle.columns) == ["username", "email", "fullname", "grade"]
+    nbg = pd.read_csv(out / "nbgrader_grades.csv").set_index("student_id")
+    assert list(nbg.columns)[:3] == ["assignment", "duedate", "timestamp"]
+    assert (nbg.loc["ana", "first_name"], nbg.loc["ana", "last_name"]) == ("Ana", "Pérez")
+    assert nbg.loc["ana", "raw_score"] == 90 and nbg.loc["ana", "max_score"] == 100
     # the cohort summary names the failures and their causes
     page = (out / "summary.html").read_text(encoding="utf-8")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -162,3 +162,15 @@ def test_summary_page_in_chromium_at_phone_width(browser, tmp_path: Path) -> Non
     assert seen["score"].startswith("13/14 graded")
     assert len(seen["images"]) == 2 and all(done and width > 0 for done, width in seen["images"])
     assert seen["overflow"] <= 0, "the page scrolls sideways on a phone"
+
+
+def test_single_submission_platform_formats_from_the_cli(tmp_path: Path) -> None:
+    from conftest import ROOT, run_cli
+
+    done = run_cli("grade", "perceptron", str(ROOT / "reference/perceptron/perceptron.ipynb"),
+                   "--out", str(tmp_path), "--format", "gradescope,prairielearn,html")
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "perceptron"
+    assert json.loads((folder / "gradescope.json").read_text(encoding="utf-8"))["score"] == 90
+    assert json.loads((folder / "prairielearn.json").read_text(encoding="utf-8"))["score"] == 1.0
+    assert "Puntuación: 90/90" in (folder / "feedback.html").read_text(encoding="utf-8")

@@ -50,7 +50,8 @@ def grade_class(assignment: Assignment, args: argparse.Namespace, options: Optio
                f"{counts['graded']} run, {counts['cached']} cached, {counts['regraded']} re-graded; "
                f"{len(done.classlist.missing)} missing; reports in {args.out}")
     if done.interrupted:
-        _err.print("[yellow]interrupted:[/] finished results are kept; run the same command to continue.")
+        _err.print("[yellow]interrupted:[/] finished results are kept; run the same command to "
+                   "continue. Runs already started finish first (Ctrl-C again to abandon them).")
         return 130
     return 3 if errors else 0
 

@@ -110,3 +110,19 @@ def write_moodle(frame: pd.DataFrame, classlist: ClassList, path: Path) -> None:
         "grade": best["score"].to_numpy(),
     })
     out.to_csv(path, index=False)
+
+
+def write_nbgrader(frame: pd.DataFrame, assignment: str, path: Path) -> None:
+    """nbgrader's ``grades.csv`` columns, for tools that already read them (no late penalty)."""
+    best = _for_lms(frame)
+    names = best["name"].fillna("").astype(str)
+    out = pd.DataFrame({
+        "assignment": assignment, "duedate": "", "timestamp": "",
+        "student_id": best["student_id"].to_numpy(),
+        "last_name": [n.split(" ", 1)[1] if " " in n else "" for n in names],
+        "first_name": [n.split(" ", 1)[0] for n in names],
+        "email": best["email"].fillna("").to_numpy(),
+        "raw_score": best["raw_score"].to_numpy(), "late_submission_penalty": 0.0,
+        "score": best["score"].to_numpy(), "max_score": best["max_score"].to_numpy(),
+    })
+    out.to_csv(path, index=False)

@@ -3,7 +3,7 @@
 Output folder layout::
 
     OUT/<student>/result.json, feedback.md, feedback.html, ...   one folder per submission
-    OUT/gradebook.csv, canvas.csv, moodle.csv                     one row per student
+    OUT/gradebook.csv, canvas.csv, moodle.csv, nbgrader_grades.csv  one row per student
     OUT/summary.html, summary.json                                the cohort summary
     OUT/class.json                                                who submitted what, how graded
     OUT/review.csv (dlgrade review export) → OUT/review_scores.csv (import)
@@ -144,5 +144,6 @@ def finalize(out: Path, assignment: Assignment, batch: BatchOptions) -> None:
         gradebook.write_canvas(frame, classlist, assignment.title(assignment.lang), batch.canvas_id,
                                out / "canvas.csv")
         gradebook.write_moodle(frame, classlist, out / "moodle.csv")
+        gradebook.write_nbgrader(frame, assignment.name, out / "nbgrader_grades.csv")
     similar = similar_pairs(classlist, assignment) if batch.similarity else []
     summary.write(summary.build(results, frame, classlist, sources, similar), out)
