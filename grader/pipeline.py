@@ -81,12 +81,25 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         if options.keep_run is not None:
             shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
         if options.keep_artifacts is not None:
-            shutil.copytree(folder.out, options.keep_artifacts / "out", symlinks=True,
+            shutil.copytree(folder.out, options.keep_artifacts / "out", ignore=_only_plain,
                             dirs_exist_ok=True)
             shutil.copyfile(folder.ctl / "inputs.npz", options.keep_artifacts / "inputs.npz")
     finally:
         folder.remove()
     return result
+
+
+def _only_plain(src: str, names: list[str]) -> list[str]:
+    """What a sandbox wrote that is not a plain file or folder (links, pipes) is never kept."""
+    import os
+    import stat
+
+    skip = []
+    for name in names:
+        mode = os.lstat(os.path.join(src, name)).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            skip.append(name)
+    return skip
 
 
 def check_stored(assignment: Assignment, path: Path, given: str, stored: Path, run: RunInfo,

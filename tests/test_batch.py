@@ -295,3 +295,52 @@ def test_a_timeout_is_listed_with_its_cause(tmp_path: Path) -> None:
     assert [(p["key"], p["exit"]) for p in problems] == [("lento", "timeout")]
     assert problems[0]["cause"] and "lento" in (out / "summary.html").read_text(encoding="utf-8")
     assert _gradebook(out).loc["ana", "score"] == 90
+
+
+def _job(root: Path, path: Path, key: str, cache: Path | None):  # type: ignore[no-untyped-def]
+    from grader.assignment import Assignment
+    from grader.batch.cache import check_fingerprint, run_fingerprint
+    from grader.batch.jobs import Job
+    from grader.pipeline import Options
+
+    a = Assignment(root)
+    return Job(assignment_root=str(root), path=str(path), given=path.name, key=key, options=Options(),
+               cache_dir=str(cache) if cache else None, run_fingerprint=run_fingerprint(a, True, 0),
+               check_fingerprint=check_fingerprint(a, "es"))
+
+
+def test_a_pipe_in_the_exports_is_not_kept_and_breaks_nothing(tmp_path: Path) -> None:
+    from grader.batch.jobs import run_job
+
+    hostile = with_cell("import os\nos.mkfifo(os.path.join(os.environ['DLGRADE_OUT'], 'tubo'))",
+                        tmp_path / "tubo.ipynb")
+    outcome = run_job(_job(ROOT / "assignments" / "perceptron", hostile, "tubo", tmp_path / "cache"))
+    assert outcome.result["status"] == "graded" and outcome.result["score"] == 90
+    assert outcome.result["run"]["cell_errors"] == []  # the pipe was made
+    stored = [p for p in (tmp_path / "cache").rglob("*") if p.name == "tubo"]
+    assert stored == []
+
+
+def test_a_dlgrade_failure_on_one_submission_does_not_stop_the_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.batch import jobs, scheduler
+
+    real = jobs.grade
+
+    def flaky(assignment, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if path.name == "beto.ipynb":
+            raise RuntimeError("a bug of dlgrade's")
+        return real(assignment, path, *args, **kwargs)
+
+    monkeypatch.setattr(jobs, "grade", flaky)
+    klass = tmp_path / "class"
+    klass.mkdir()
+    for name in ("ana", "beto"):
+        shutil.copyfile(REFERENCE, klass / f"{name}.ipynb")
+    root = ROOT / "assignments" / "perceptron"
+    outcomes = scheduler.execute([_job(root, klass / "ana.ipynb", "ana", None),
+                                  _job(root, klass / "beto.ipynb", "beto", None)], 2)
+    by_key = {o.key: o.result for o in outcomes}
+    assert by_key["ana"]["score"] == 90
+    assert by_key["beto"]["status"] == "error"
+    assert "a bug of dlgrade's" in by_key["beto"]["run"]["grader_failure"]

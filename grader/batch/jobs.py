@@ -11,6 +11,7 @@ import shutil
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..assignment import Assignment
 from ..errors import DlgradeError
 from ..pipeline import Options, check_stored, grade, grader_failed
 from ..sandbox import Sandbox, choose
-from ..schema import Result
+from ..schema import Result, RunInfo
 from .cache import Cache, submission_digest
 
 How = Literal["graded", "cached", "regraded", "uncached"]
@@ -76,7 +77,25 @@ def _fresh_checks(root: str, fingerprint: str) -> None:
 
 
 def run_job(job: Job) -> Outcome:
+    """Never raises: a failure of dlgrade's own on one submission is that submission's result."""
     start = time.perf_counter()
+    try:
+        return _run_job(job, start)
+    except Exception:
+        detail = traceback.format_exc(limit=4)[-600:]
+        assignment = Assignment(Path(job.assignment_root))
+        lang = job.options.lang or assignment.lang
+        message = assignment.messages(lang)("run.grader_failure", detail=detail[-300:])
+        result = Result(
+            assignment=assignment.name, submission=job.given, submission_sha256="", status="error",
+            score=0.0, max_score=assignment.points()[0], checks=[],
+            run=RunInfo(exit="crash", message=message, grader_failure=detail), environment={},
+            lang=lang, message=message,
+        )
+        return Outcome(job.key, result.to_dict(), "uncached", seconds=time.perf_counter() - start)
+
+
+def _run_job(job: Job, start: float) -> Outcome:
     _fresh_checks(job.assignment_root, job.check_fingerprint)
     assignment = Assignment(Path(job.assignment_root))
     path = Path(job.path)
