@@ -344,3 +344,18 @@ def test_a_dlgrade_failure_on_one_submission_does_not_stop_the_batch(
     assert by_key["ana"]["score"] == 90
     assert by_key["beto"]["status"] == "error"
     assert "a bug of dlgrade's" in by_key["beto"]["run"]["grader_failure"]
+
+
+def test_a_github_classroom_roster_maps_usernames(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    (klass / "perceptron-octocat").mkdir(parents=True)
+    shutil.copyfile(REFERENCE, klass / "perceptron-octocat" / "perceptron.ipynb")
+    (klass / "perceptron-monalisa").mkdir()
+    shutil.copyfile(REFERENCE, klass / "perceptron-monalisa" / "perceptron.ipynb")
+    roster = tmp_path / "classroom.csv"
+    roster.write_text("assignment_name,github_username,roster_identifier,points_awarded\n"
+                      "perceptron,octocat,ana.perez,\nperceptron,monalisa,,\nperceptron,,zoe.sanz,\n",
+                      encoding="utf-8")
+    found = collect([klass], "perceptron", "perceptron.ipynb", tmp_path / "s", read_roster(roster))
+    assert sorted(e.student for e in found.entries) == ["ana.perez", "monalisa"]
+    assert [r["student"] for r in found.missing] == ["zoe.sanz"] and found.unknown == []

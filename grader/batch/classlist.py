@@ -161,8 +161,10 @@ def _safe(name: str) -> str:
 
 
 def read_roster(path: Path) -> list[dict[str, str]]:
-    """A CSV with a ``student`` column; any of ``username, github, email, sis_id, id``
-    may also match a submission's name."""
+    """A CSV with a ``student`` column (or a GitHub Classroom grades/roster export, whose
+    ``roster_identifier`` or ``github_username`` becomes the student); any of
+    ``username, github, github_username, email, sis_id, id, name`` may also match a
+    submission's name."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k}
@@ -170,7 +172,11 @@ def read_roster(path: Path) -> list[dict[str, str]]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"roster {path}: cannot read it ({exc}).") from exc
     if rows and "student" not in rows[0]:
-        raise UsageError(f"roster {path}: needs a 'student' column (found {', '.join(rows[0])}).")
+        source = next((k for k in ("roster_identifier", "github_username") if k in rows[0]), None)
+        if source is None:
+            raise UsageError(f"roster {path}: needs a 'student' column (found {', '.join(rows[0])}).")
+        for row in rows:
+            row["student"] = row[source] or row.get("github_username", "")
     return rows
 
 
