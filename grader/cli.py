@@ -36,10 +36,13 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("grade", help="instructor grading: public and hidden checks")
     g.add_argument("assignment", help="a name from `dlgrade list`, or an assignment folder")
-    g.add_argument("submissions", nargs="+", help=".ipynb, .py, or a folder holding one")
+    g.add_argument("submissions", nargs="+",
+                   help=".ipynb, .py, a folder holding one, or a class: a folder of many, or an LMS zip")
     g.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (./reports)")
-    g.add_argument("--format", default="json,md,terminal",
-                   help=f"comma-separated, from {', '.join(report.FORMATS)}")
+    g.add_argument("--format", default=None,
+                   help=f"comma-separated, from {', '.join(report.FORMATS)} "
+                        "(default json,md,terminal; for a class json,md,html)")
+    _batch_arguments(g)
     g.add_argument("--lang", choices=LANGUAGES, help="report language (default: the course's)")
     g.add_argument("--seed", type=int, default=0, help="seed for Python/NumPy/frameworks (0)")
     g.add_argument("--allow-weak-sandbox", action="store_true",
@@ -54,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"comma-separated, from {', '.join(report.FORMATS)} (default: terminal)")
     c.add_argument("--out", type=Path, default=None, help="also write reports here")
     _classroom_option(c)
+
+    r = sub.add_parser("review", help="manual review of a graded class: export a sheet, import scores")
+    r.add_argument("action", choices=("export", "import"))
+    r.add_argument("assignment")
+    r.add_argument("out", type=Path, help="the class's reports folder (from `dlgrade grade`)")
+    r.add_argument("sheet", type=Path, nargs="?", help="for import: the filled-in review.csv")
 
     sub.add_parser("list", help="the assignments, with titles and points")
 
@@ -81,6 +90,32 @@ def _classroom_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--classroom-output", type=Path, default=None, metavar="FILE",
                    help="with --format classroom: append result=<base64> here "
                         "(default: $GITHUB_OUTPUT when set; else the JSON goes to stdout)")
+
+
+def _batch_arguments(g: argparse.ArgumentParser) -> None:
+    """Class grading (see grader/batch/classlist.py for when a path is a class)."""
+    b = g.add_argument_group("class grading")
+    b.add_argument("--jobs", "-j", type=int, default=None,
+                   help="submissions graded at once (default: from cores and GPUs)")
+    b.add_argument("--roster", type=Path, help="CSV with a 'student' column mapping names to students")
+    b.add_argument("--regrade", action="store_true",
+                   help="re-run only the checks on stored artifacts when checks or messages changed")
+    b.add_argument("--cache", type=Path, default=None, help="cache folder (default OUT/.cache)")
+    b.add_argument("--no-cache", action="store_true", help="grade everything again, store nothing")
+    b.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local threads (default) or a Dask distributed cluster")
+    b.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
+    b.add_argument("--canvas-id", default="", help="Canvas assignment id for canvas.csv's column")
+    b.add_argument("--no-similarity", action="store_true", help="skip the similarity comparison")
+    b.add_argument("--batch", action="store_true",
+                   help="treat the given paths as a class even when each is one submission")
+
+
+def _is_batch(assignment: Assignment, args: argparse.Namespace) -> bool:
+    from .batch.classlist import is_class
+
+    return bool(args.batch or args.roster or args.regrade or args.jobs or args.executor == "dask"
+                or any(is_class(Path(p), assignment.notebook) for p in args.submissions))
 
 
 def _formats(text: str) -> list[str]:
@@ -236,12 +271,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_command(args)
         assignment = resolve(args.assignment)
-        formats = _formats(args.format)
+        if args.command == "review":
+            from .batch.cli import review
+
+            return review(assignment, args.action, args.out, args.sheet)
         if args.command == "grade":
-            box = _sandbox(args.allow_weak_sandbox)
             options = Options(hidden=True, lang=args.lang, seed=args.seed)
+            if _is_batch(assignment, args):
+                from .batch.cli import grade_class
+
+                return grade_class(assignment, args, options)
+            formats = _formats(args.format or "json,md,terminal")
+            box = _sandbox(args.allow_weak_sandbox)
             return _grade_many(assignment, args.submissions, options, box, args.out, formats,
                                args.classroom_output)
+        formats = _formats(args.format or "terminal")
         box = _sandbox(True)
         options = Options(hidden=False, lang=args.lang)
         return _grade_many(assignment, [args.submission], options, box, args.out, formats,

@@ -6,12 +6,15 @@ only a broken assignment or a bug of dlgrade's escapes as an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from . import data, intake
 from ._version import __version__
@@ -36,6 +39,10 @@ class Options:
     seed: int = DEFAULT_SEED
     keep_run: Path | None = None
     """Copy the run folder here (for debugging an assignment); normally it is deleted."""
+    keep_artifacts: Path | None = None
+    """Copy ``out/`` and the probe inputs here, so :func:`check_stored` can re-grade later."""
+    threads: int | None = None
+    """CPU threads for the run's numeric libraries (a batch's share); None: the assignment's."""
 
 
 def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
@@ -51,6 +58,9 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         return _refused(assignment, given, path, exc, messages, checks, env, lang, mode)
 
     inputs = assignment.inputs(options.hidden, options.seed)
+    limits = assignment.limits
+    if options.threads:
+        limits = dataclasses.replace(limits, threads=options.threads)
     datasets = {name: data.locate(name) for name in assignment.datasets}
     export_source = assignment.export_source
     if "tensorflow" in assignment.frameworks:
@@ -70,35 +80,80 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         )
         info = execute(RunRequest(
             notebook=sub.notebook, folder=folder, export_source=export_source,
-            limits=assignment.limits, sandbox=sandbox, seed=options.seed,
+            limits=limits, sandbox=sandbox, seed=options.seed,
             frameworks=assignment.frameworks, read_only=sorted(datasets.values()),
             datasets=datasets, gpu=bool(assignment.frameworks) and bool(gpu_device_nodes()),
         ))
         if info.grader_failure:
             return _grader_failed(assignment, given, sub.sha256, info, messages, checks, env,
                                   lang, mode)
-        info.message = run_message(info, messages, assignment.limits)
-        ctx = Context(
-            artifacts=Artifacts(folder.out, assignment.limits.artifact_mb * 2**20),
-            inputs=inputs,
-            source=intake.student_source(sub.notebook),
-            notebook=sub.notebook,
-            run=info,
-            hidden_dir=assignment.hidden_dir if options.hidden else None,
-            sandbox=sandbox,
-            limits=assignment.limits,
-            evaluator=warm,
-            state={"messages": messages},
-        )
-        _record_device(ctx.artifacts, info)
-        results = run_checks(checks, ctx, messages)
-        pictures = assignment.pictures(ctx, options.hidden)
+        info.message = run_message(info, messages, limits)
+        result = _checked(assignment, sub, given, folder.out, inputs, info, options, env,
+                          sandbox=sandbox, evaluator=warm)
         if options.keep_run is not None:
             shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
+        if options.keep_artifacts is not None:
+            shutil.copytree(folder.out, options.keep_artifacts / "out", ignore=_only_plain,
+                            dirs_exist_ok=True)
+            shutil.copyfile(folder.ctl / "inputs.npz", options.keep_artifacts / "inputs.npz")
     finally:
         folder.remove()
         if warm is not None:
             warm.close()
+    return result
+
+
+def _only_plain(src: str, names: list[str]) -> list[str]:
+    """What a sandbox wrote that is not a plain file or folder (links, pipes) is never kept."""
+    import os
+    import stat
+
+    skip = []
+    for name in names:
+        mode = os.lstat(os.path.join(src, name)).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            skip.append(name)
+    return skip
+
+
+def check_stored(assignment: Assignment, path: Path, given: str, stored: Path, run: RunInfo,
+                 options: Options, sandbox: Sandbox | None = None) -> Result:
+    """Re-grade from a kept run: the checks only, on ``stored/out`` and ``stored/inputs.npz``.
+
+    No student code runs. ``path`` is the submission as graded (for the source and
+    the manual answers); ``run`` is how that run went.
+    """
+    env = environment_info(options.seed, assignment.frameworks)
+    sub = intake.load(path, given, assignment.limits, assignment.notebook)
+    with np.load(stored / "inputs.npz", allow_pickle=False) as data:
+        inputs = {k: data[k] for k in data.files}
+    run = dataclasses.replace(run, message=run_message(run, assignment.messages(
+        options.lang or assignment.lang), assignment.limits))
+    return _checked(assignment, sub, given, stored / "out", inputs, run, options, env,
+                    sandbox=sandbox)
+
+
+def _checked(assignment: Assignment, sub: intake.Submission, given: str, out: Path,
+             inputs: dict[str, Any], info: RunInfo, options: Options,
+             env: dict[str, Any], *, sandbox: Sandbox | None = None,
+             evaluator: WarmEvaluator | None = None) -> Result:
+    lang = options.lang or assignment.lang
+    messages = assignment.messages(lang)
+    ctx = Context(
+        artifacts=Artifacts(out, assignment.limits.artifact_mb * 2**20),
+        inputs=inputs,
+        source=intake.student_source(sub.notebook),
+        notebook=sub.notebook,
+        run=info,
+        hidden_dir=assignment.hidden_dir if options.hidden else None,
+        sandbox=sandbox,
+        limits=assignment.limits,
+        evaluator=evaluator,
+        state={"messages": messages},
+    )
+    _record_device(ctx.artifacts, info)
+    results = run_checks(assignment.checks(hidden=options.hidden), ctx, messages)
+    pictures = assignment.pictures(ctx, options.hidden)
     return Result(
         assignment=assignment.name,
         submission=given,
@@ -110,7 +165,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         run=info,
         environment=env,
         lang=lang,
-        mode=mode,
+        mode="grade" if options.hidden else "check",
         manual=collect_manual(sub.notebook, assignment.manual_items(), messages),
         images=list(pictures),
         image_data=pictures,
