@@ -376,6 +376,23 @@ def execute(req: RunRequest) -> RunInfo:
     return info
 
 
+def _wait_dead(procs: list[psutil.Process], timeout: float) -> None:
+    """Until every process is gone or a zombie (whose reaping is its new parent's business)."""
+    end = time.monotonic() + timeout
+    alive = list(procs)
+    while alive and time.monotonic() < end:
+        still = []
+        for proc in alive:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    still.append(proc)
+            except psutil.Error:
+                continue
+        alive = still
+        if alive:
+            time.sleep(0.01)
+
+
 def _kernel_pid(km: AsyncKernelManager) -> int | None:
     process = getattr(km.provisioner, "process", None) if km.provisioner else None
     return None if process is None else int(process.pid)
@@ -386,11 +403,7 @@ def clean_up(root: list[psutil.Process], sandbox: Sandbox, folder: RunFolder,
     """Nothing a run started outlives it: its tree, its cgroup, and in the fallback its strays."""
     procs = kernel_processes(root[0].pid) if root and root[0].is_running() else []
     kill_tree(procs, folder.root.name if sandbox.kind == SUBPROCESS else None)
-    for proc in procs:
-        try:
-            proc.wait(timeout=5)
-        except (psutil.Error, ChildProcessError):
-            continue
+    _wait_dead(procs, timeout=5)
     if cgroup is not None:
         cgroup.remove()
 
