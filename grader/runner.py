@@ -87,8 +87,11 @@ def stage(folder: RunFolder, submission_dir: Path | None, files: list[tuple[Path
 class _SandboxedKernelManager(AsyncKernelManager):
     """Interrupts reach the kernel inside the sandbox, not the bubblewrap parent.
 
-    An interrupt (the student's time is up) first kills whatever the kernel started
-    (``os.system("sleep 1000")`` ignores SIGINT), so the export step can still run.
+    When the student's time is up, an interrupt kills what the kernel started, if it
+    started anything (``os.system("sleep 1000")`` ignores SIGINT, and a SIGINT landing
+    as that call returns can wedge the kernel); the call then returns by itself. Only a
+    kernel with no children gets the SIGINT. nbclient repeats the interrupt until the
+    cell ends, so a loop that keeps starting processes still ends.
     """
 
     async def _async_signal_kernel(self, signum: int) -> None:
@@ -98,9 +101,11 @@ class _SandboxedKernelManager(AsyncKernelManager):
         for proc in kernel_processes(process.pid):
             try:
                 if "ipykernel_launcher" in " ".join(proc.cmdline()) and proc.name() != "bwrap":
-                    if signum == signal.SIGINT:
-                        kill_all(proc.children(recursive=True))
-                    os.kill(proc.pid, signum)
+                    children = proc.children(recursive=True) if signum == signal.SIGINT else []
+                    if children:
+                        kill_all(children)
+                    else:
+                        os.kill(proc.pid, signum)
             except (psutil.Error, OSError):
                 continue
 
@@ -216,8 +221,9 @@ def watch(root_pid: Callable[[], int | None], limits: Limits, deadline: float, s
         if pid is None:
             continue
         tick += 1
-        procs = kernel_processes(pid)
+        procs: list[psutil.Process] = []
         try:
+            procs = kernel_processes(pid)
             reason = _over_limit(procs, limits, seen, tick % 5 == 0, run_dir, deadline)
         except Exception:  # a process vanishing mid-measurement must not end the watch
             reason = "processes" if len(procs) > limits.max_processes else None

@@ -46,7 +46,7 @@ TOKEN = "FAKE-TOKEN-" + uuid.uuid4().hex
 HIDDEN_CANARY = "HIDDEN-CANARY-" + uuid.uuid4().hex
 LISTEN_PORT = 47831  # the port the network fixture tries; the test listens on it
 SMALL_LIMITS = """[limits]
-time_s = 6
+time_s = 8
 export_time_s = 20
 startup_time_s = 40
 memory_mb = 400
@@ -215,7 +215,7 @@ def test_contained_attack_keeps_every_point_earned(name: str, assignment: Assign
     assert failing(result) == set(), codes(result)
     assert result.score == result.max_score
     if FULL_MARKS[name] == "timeout":
-        assert "6 s" in result.run.message
+        assert "8 s" in result.run.message
     if name == "output_flood.ipynb":
         assert result.run.output_truncated
         assert "32 KB" in result.run.message
