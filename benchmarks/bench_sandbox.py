@@ -11,16 +11,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from grader import Options, grade, resolve  # noqa: E402  (the repository, not an installed copy)
-from grader.sandbox import BWRAP, SUBPROCESS, Sandbox, bwrap_works  # noqa: E402
-
+from grader import Options, grade, resolve
+from grader.sandbox import BWRAP, SUBPROCESS, Sandbox, bwrap_works
 
 
 def _one(kind: str) -> tuple[float, float]:
@@ -49,7 +43,7 @@ def main() -> int:
     print(f"perceptron reference, {args.runs} runs each, whole grade() call:")
     print(f"  bwrap       median {sandboxed:.3f} s  (min {min(times[BWRAP]):.3f})")
     print(f"  subprocess  median {plain:.3f} s  (min {min(times[SUBPROCESS]):.3f})")
-    print(f"  sandbox cost: +{sandboxed - plain:.3f} s per submission, ratio {sandboxed / plain:.2f}x")
+    print(f"  sandbox cost: {sandboxed - plain:+.3f} s per submission, ratio {sandboxed / plain:.2f}x")
     return 0
 
 

@@ -140,9 +140,12 @@ class Sandbox:
         if os.geteuid() != 0:  # root ignores RLIMIT_NPROC; the watchdog counts processes instead
             limit.append(f"--nproc={_user_tasks() + limits.max_threads}")
         env = {**env, MARKER_ENV: run_dir.name}
+        if self.kind != BWRAP:  # no private /tmp: temporary files go in the run folder, counted
+            env["TMPDIR"] = str(run_dir / "tmp")
         scrub = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items()))]
         if self.kind != BWRAP:
             Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
+            Path(env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
             return [*enter, *scrub, *limit, "--", *argv]  # the caller starts it in cwd, in its own session
         box = [
             "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
