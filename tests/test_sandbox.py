@@ -47,7 +47,7 @@ def _env_probe(tmp_path: Path) -> Path:
         "bad = [k for k in os.environ if k not in allowed]\n"
         "bad += ['secret:' + k for k, v in os.environ.items() if 'FAKE-TOKEN' in v]\n"
         "run = os.path.dirname(os.environ['DLGRADE_OUT'])\n"
-        "own = ('/tmp/',) if os.environ['HOME'] == '/tmp/home' else (run + '/',)  # bwrap: private\n"
+        "own = ('/tmp',) if os.environ['HOME'] == '/tmp/home' else (run + '/',)  # bwrap: private\n"
         "bad += [k for k in ('HOME', 'TMPDIR') if not os.environ[k].startswith(own)]\n"
         "import tempfile\n"
         "if not tempfile.mkdtemp().startswith(own):\n"
