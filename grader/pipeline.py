@@ -74,7 +74,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         )
         results = run_checks(checks, ctx, messages)
         if options.keep_run is not None:
-            shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
+            shutil.copytree(folder.root, options.keep_run, symlinks=True, dirs_exist_ok=True)
     finally:
         folder.remove()
     return Result(

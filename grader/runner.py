@@ -9,6 +9,7 @@ drives it over Unix sockets and watches its memory, process count and clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -65,6 +66,13 @@ class RunFolder:
         return folder
 
     def remove(self) -> None:
+        """Delete the folder, even where the run took away its own permissions (``chmod 000``)."""
+        for root, dirs, _ in os.walk(self.root):
+            for name in dirs:
+                path = os.path.join(root, name)
+                if not os.path.islink(path):
+                    with contextlib.suppress(OSError):
+                        os.chmod(path, 0o700)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
