@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import Artifacts
-from .runner import RunFolder, Watch, clean_up, kernel_processes, watch
+from .runner import RunFolder
 from .sandbox import PidsCgroup, Sandbox, environment
 from .settings import Limits
+from .watchdog import Watch, clean_up, kernel_processes, watch
 
 _RUNTIME = Path(__file__).with_name("runtime.py")
 
@@ -74,7 +75,7 @@ def _run_watched(argv: list[str], folder: RunFolder, sandbox: Sandbox,
         finally:
             seen.stop.set()
             watcher.join(timeout=2)
-            clean_up(root, sandbox, folder, cgroup)
+            clean_up(root, sandbox, folder.root, cgroup)
             proc.wait()
     if seen.killed or code is None:
         return False, seen.killed or "timeout"
