@@ -20,7 +20,7 @@ from .assignment import Assignment, all_assignments, resolve
 from .errors import AssignmentError, DlgradeError, UsageError
 from .i18n import LANGUAGES, Messages
 from .pipeline import Options, grade, grader_failed
-from .sandbox import Sandbox, choose
+from .sandbox import FORCE_ENV, SUBPROCESS, Sandbox, choose
 from .schema import Result
 
 EXIT_OK, EXIT_USAGE, EXIT_GRADER = 0, 2, 3
@@ -129,6 +129,11 @@ def _formats(text: str) -> list[str]:
 
 def _sandbox(allow_weak: bool) -> Sandbox:
     box = choose(allow_weak)
+    if box is None and os.environ.get(FORCE_ENV, "").strip().lower() == SUBPROCESS:
+        raise UsageError(
+            f"{FORCE_ENV}={SUBPROCESS} asks for the fallback without bubblewrap, so student code "
+            "would run without isolation. Pass --allow-weak-sandbox to accept that, or unset it."
+        )
     if box is None:
         raise UsageError(
             "bubblewrap (bwrap) is not available or cannot create namespaces here, so student "

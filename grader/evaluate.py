@@ -27,9 +27,10 @@ from typing import IO
 import numpy as np
 
 from .artifacts import Artifacts
-from .runner import RunFolder, Watch, clean_up, kernel_processes, watch
+from .runner import RunFolder
 from .sandbox import PidsCgroup, Sandbox, environment
 from .settings import Limits
+from .watchdog import Watch, clean_up, kernel_processes, watch
 
 _RUNTIME = Path(__file__).with_name("runtime.py")
 
@@ -119,7 +120,7 @@ class _Process:
         return code == 0, raw.decode("utf-8", "replace")
 
     def close(self) -> None:
-        clean_up(self.root, self.sandbox, self.folder, self.cgroup)
+        clean_up(self.root, self.sandbox, self.folder.root, self.cgroup)
         if self.popen.poll() is None:
             self.popen.kill()
         self.popen.wait()

@@ -91,7 +91,7 @@ def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
         result = _checked(assignment, sub, given, folder.out, inputs, info, options, env,
                           sandbox=sandbox, evaluator=warm)
         if options.keep_run is not None:
-            shutil.copytree(folder.root, options.keep_run, dirs_exist_ok=True)
+            shutil.copytree(folder.root, options.keep_run, symlinks=True, dirs_exist_ok=True)
         if options.keep_artifacts is not None:
             shutil.copytree(folder.out, options.keep_artifacts / "out", ignore=_only_plain,
                             dirs_exist_ok=True)

@@ -9,6 +9,7 @@ drives it over Unix sockets and watches its memory, process count and clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from .data import serve_source
-from .sandbox import SUBPROCESS, PidsCgroup, Sandbox, environment, kill_all, strays
+from .sandbox import PidsCgroup, Sandbox, environment, kill_all
 from .schema import RunInfo
 from .settings import Limits
+from .watchdog import Watch, clean_up, kernel_processes, watch
 
 _RUNTIME = Path(__file__).with_name("runtime.py")
 _KERNEL_ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -66,6 +67,13 @@ class RunFolder:
         return folder
 
     def remove(self) -> None:
+        """Delete the folder, even where the run took away its own permissions (``chmod 000``)."""
+        for root, dirs, _ in os.walk(self.root):
+            for name in dirs:
+                path = os.path.join(root, name)
+                if not os.path.islink(path):
+                    with contextlib.suppress(OSError):
+                        os.chmod(path, 0o700)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -88,8 +96,11 @@ def stage(folder: RunFolder, submission_dir: Path | None, files: list[tuple[Path
 class _SandboxedKernelManager(AsyncKernelManager):
     """Interrupts reach the kernel inside the sandbox, not the bubblewrap parent.
 
-    An interrupt (the student's time is up) first kills whatever the kernel started
-    (``os.system("sleep 1000")`` ignores SIGINT), so the export step can still run.
+    When the student's time is up, an interrupt kills what the kernel started, if it
+    started anything (``os.system("sleep 1000")`` ignores SIGINT, and a SIGINT landing
+    as that call returns can wedge the kernel); the call then returns by itself. Only a
+    kernel with no children gets the SIGINT. nbclient repeats the interrupt until the
+    cell ends, so a loop that keeps starting processes still ends.
     """
 
     async def _async_signal_kernel(self, signum: int) -> None:
@@ -99,20 +110,13 @@ class _SandboxedKernelManager(AsyncKernelManager):
         for proc in kernel_processes(process.pid):
             try:
                 if "ipykernel_launcher" in " ".join(proc.cmdline()) and proc.name() != "bwrap":
-                    if signum == signal.SIGINT:
-                        kill_all(proc.children(recursive=True))
-                    os.kill(proc.pid, signum)
+                    children = proc.children(recursive=True) if signum == signal.SIGINT else []
+                    if children:
+                        kill_all(children)
+                    else:
+                        os.kill(proc.pid, signum)
             except (psutil.Error, OSError):
                 continue
-
-
-def kernel_processes(pid: int) -> list[psutil.Process]:
-    """The sandbox's root process and all its descendants, root first."""
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
 
 
 class _Client(NotebookClient):
@@ -132,111 +136,6 @@ class _Client(NotebookClient):
             return None
         self.output_used += size
         return super().output(outs, msg, display_id, cell_index)
-
-
-@dataclass
-class Watch:
-    """What the watchdog saw: peaks, and the limit it killed the run for (if it did)."""
-
-    peak_mb: float = 0.0
-    killed: str | None = None
-    processes: int = 0
-    threads: int = 0
-    disk_mb: float = 0.0
-    stop: threading.Event = field(default_factory=threading.Event)
-
-
-def folder_usage(root: Path, max_entries: int) -> tuple[int, int]:
-    """(bytes allocated, entries) under ``root``; stops counting past ``max_entries``."""
-    used, entries = 0, 0
-    stack = [str(root)]
-    while stack and entries <= max_entries:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    entries += 1
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    used += info.st_blocks * 512
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-        except OSError:
-            continue
-    return used, entries
-
-
-def _over_limit(procs: list[psutil.Process], limits: Limits, seen: Watch, check_disk: bool,
-                run_dir: Path, deadline: float) -> str | None:
-    seen.processes = max(seen.processes, len(procs))
-    if len(procs) > limits.max_processes:
-        return "processes"
-    rss, threads = 0, 0
-    for proc in procs:
-        try:
-            rss += proc.memory_info().rss
-            threads += proc.num_threads()
-        except psutil.Error:
-            continue
-    seen.threads = max(seen.threads, threads)
-    if len(procs) > limits.max_processes or threads > limits.max_threads:
-        return "processes"
-    if rss > limits.memory_mb * 2**20 and len(procs) > 3:
-        rss = _proportional(procs)  # forked children share pages that RSS counts once each
-    seen.peak_mb = max(seen.peak_mb, rss / 2**20)
-    if rss > limits.memory_mb * 2**20:
-        return "memory"
-    if check_disk:
-        used, entries = folder_usage(run_dir, limits.max_files)
-        seen.disk_mb = max(seen.disk_mb, used / 2**20)
-        if used > limits.disk_mb * 2**20 or entries > limits.max_files:
-            return "disk"
-    if time.monotonic() > deadline:
-        return "timeout"
-    return None
-
-
-def _proportional(procs: list[psutil.Process]) -> int:
-    """Memory of a tree with shared pages counted once (PSS; slower than RSS, so used sparingly)."""
-    total = 0
-    for proc in procs:
-        try:
-            total += proc.memory_full_info().pss
-        except (psutil.Error, AttributeError):
-            continue
-    return total
-
-
-def watch(root_pid: Callable[[], int | None], limits: Limits, deadline: float, seen: Watch,
-          run_dir: Path) -> None:
-    """Until ``seen.stop``: measure the sandbox's tree; kill it at the first limit it passes."""
-    tick = 0
-    while not seen.stop.wait(limits.watch_interval_s):
-        pid = root_pid()
-        if pid is None:
-            continue
-        tick += 1
-        procs = kernel_processes(pid)
-        try:
-            reason = _over_limit(procs, limits, seen, tick % 5 == 0, run_dir, deadline)
-        except Exception:  # a process vanishing mid-measurement must not end the watch
-            reason = "processes" if len(procs) > limits.max_processes else None
-        if reason:
-            seen.killed = reason
-            kill_all(procs)
-            return
-
-
-def kill_tree(procs: list[psutil.Process], run_id: str | None = None) -> None:
-    """Kill a sandbox: its root first (in bwrap that ends the PID namespace), then the rest.
-
-    ``run_id`` also finds the processes a fallback run detached from its tree
-    (daemons, ``setsid``), by the marker in their environment.
-    """
-    kill_all(procs)
-    if run_id is not None:
-        kill_all(strays(run_id))
 
 
 def preamble(seed: int, frameworks: list[str], out_dir: Path, inputs: Path) -> str:
@@ -373,7 +272,7 @@ def execute(req: RunRequest) -> RunInfo:
         log.close()
         seen.stop.set()
         watcher.join(timeout=2)
-        clean_up(root, req.sandbox, folder, cgroup)
+        clean_up(root, req.sandbox, folder.root, cgroup)
     info.seconds = round(time.monotonic() - started, 3)
     info.peak_memory_mb = round(seen.peak_mb, 1)
     info.output_truncated = client.truncated
@@ -396,20 +295,6 @@ def _log_tail(path: Path, limit: int = 800) -> str:
 def _kernel_pid(km: AsyncKernelManager) -> int | None:
     process = getattr(km.provisioner, "process", None) if km.provisioner else None
     return None if process is None else int(process.pid)
-
-
-def clean_up(root: list[psutil.Process], sandbox: Sandbox, folder: RunFolder,
-             cgroup: PidsCgroup | None) -> None:
-    """Nothing a run started outlives it: its tree, its cgroup, and in the fallback its strays."""
-    procs = kernel_processes(root[0].pid) if root and root[0].is_running() else []
-    kill_tree(procs, folder.root.name if sandbox.kind == SUBPROCESS else None)
-    for proc in procs:
-        try:
-            proc.wait(timeout=5)
-        except (psutil.Error, ChildProcessError):
-            continue
-    if cgroup is not None:
-        cgroup.remove()
 
 
 def _record_errors(cell: nbformat.NotebookNode, index: int, info: RunInfo) -> None:

@@ -138,11 +138,14 @@ class Sandbox:
             "--core=0",
         ]
         if os.geteuid() != 0:  # root ignores RLIMIT_NPROC; the watchdog counts processes instead
-            limit.append(f"--nproc={limits.max_threads}")  # RLIMIT_NPROC counts threads
+            limit.append(f"--nproc={_user_tasks() + limits.max_threads}")
         env = {**env, MARKER_ENV: run_dir.name}
+        if self.kind != BWRAP:  # no private /tmp: temporary files go in the run folder, counted
+            env["TMPDIR"] = str(run_dir / "tmp")
         scrub = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items()))]
         if self.kind != BWRAP:
             Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
+            Path(env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
             return [*enter, *scrub, *limit, "--", *argv]  # the caller starts it in cwd, in its own session
         # Order matters: later mounts land on top of earlier ones, so the private /tmp
         # comes first and the binds that may live under /tmp (a venv, the run folder) after.
@@ -176,6 +179,16 @@ class Sandbox:
             "--",
         ]
         return [*enter, *scrub, *limit, "--", *box, *argv]
+
+
+def _user_tasks() -> int:
+    """Threads this user already runs: RLIMIT_NPROC counts them all, not just the run's."""
+    uid, total = os.getuid(), 0
+    for proc in psutil.process_iter(["uids", "num_threads"]):
+        uids = proc.info["uids"]
+        if uids is not None and uids.real == uid:
+            total += proc.info["num_threads"] or 1
+    return total
 
 
 def strays(run_id: str) -> list[psutil.Process]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -46,7 +47,7 @@ TOKEN = "FAKE-TOKEN-" + uuid.uuid4().hex
 HIDDEN_CANARY = "HIDDEN-CANARY-" + uuid.uuid4().hex
 LISTEN_PORT = 47831  # the port the network fixture tries; the test listens on it
 SMALL_LIMITS = """[limits]
-time_s = 6
+time_s = 8
 export_time_s = 20
 startup_time_s = 40
 memory_mb = 400
@@ -215,7 +216,7 @@ def test_contained_attack_keeps_every_point_earned(name: str, assignment: Assign
     assert failing(result) == set(), codes(result)
     assert result.score == result.max_score
     if FULL_MARKS[name] == "timeout":
-        assert "6 s" in result.run.message
+        assert "8 s" in result.run.message
     if name == "output_flood.ipynb":
         assert result.run.output_truncated
         assert "32 KB" in result.run.message
@@ -432,3 +433,37 @@ def test_a_batch_goes_on_and_the_next_submission_is_unaffected(
         text = "".join(p.read_text(encoding="utf-8") for p in folder.iterdir())
         assert TOKEN not in text and HIDDEN_CANARY not in text
     assert guard.leftovers() == []
+
+
+def _direct_probe(tmp_path: Path, assignment: Assignment) -> Path:
+    """Reads that would succeed without isolation: the hidden canary by its absolute path and the
+    repository's reference by a relative climb (and /proc, for secrets the grader started with)."""
+    secret = assignment.hidden_dir / "secreto.txt"
+    depth = len(Path(tempfile.gettempdir()).resolve().parts) + 3
+    nb = nbformat.read(REFERENCE, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import json, os\n"
+        "found = []\n"
+        f"for path in [{str(secret)!r}, '/proc/{os.getpid()}/environ',\n"
+        f"             os.path.join(*(['..'] * {depth}), {str(REFERENCE)[1:]!r})]:\n"
+        "    try:\n"
+        "        data = open(path, 'rb').read()\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if b'CANARY' in data or b'FAKE-TOKEN' in data or b'dlgrade:answer' in data:\n"
+        "        found.append(path.rsplit('/', 1)[-1])\n"
+        "raise RuntimeError('probe:' + json.dumps(found))\n"))
+    path = tmp_path / "directo.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    return path
+
+
+@needs_bwrap
+def test_the_probes_would_see_what_an_unisolated_run_sees(
+        tmp_path: Path, assignment: Assignment, box: Sandbox, guard: Guard) -> None:
+    """A control: the same reads succeed in the weaker fallback (as the README warns), so an
+    empty probe under bubblewrap means isolation, not a probe that cannot find anything."""
+    notebook = _direct_probe(tmp_path, assignment)
+    assert probe(grade(assignment, notebook, "d", box, Options())) == []
+    weak = grade(assignment, notebook, "d", Sandbox("subprocess"), Options())
+    assert sorted(probe(weak)) == ["perceptron.ipynb", "secreto.txt"]

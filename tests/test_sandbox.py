@@ -46,9 +46,12 @@ def _env_probe(tmp_path: Path) -> Path:
         f"allowed = {allowed!r}\n"
         "bad = [k for k in os.environ if k not in allowed]\n"
         "bad += ['secret:' + k for k, v in os.environ.items() if 'FAKE-TOKEN' in v]\n"
-        "home = os.environ['HOME']\n"
-        "if not home.startswith(('/tmp/home', os.path.dirname(os.environ['DLGRADE_OUT']))):\n"
-        "    bad.append('shared home')\n"
+        "run = os.path.dirname(os.environ['DLGRADE_OUT'])\n"
+        "own = ('/tmp',) if os.environ['HOME'] == '/tmp/home' else (run + '/',)  # bwrap: private\n"
+        "bad += [k for k in ('HOME', 'TMPDIR') if not os.environ[k].startswith(own)]\n"
+        "import tempfile\n"
+        "if not tempfile.mkdtemp().startswith(own):\n"
+        "    bad.append('shared tmp')\n"
         "raise RuntimeError('probe:' + json.dumps(bad))\n"))
     path = tmp_path / "entorno.ipynb"
     path.write_text(nbformat.writes(nb), encoding="utf-8")
