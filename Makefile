@@ -26,7 +26,7 @@ $(VENV)/.core: $(BIN)/python pyproject.toml
 
 $(VENV)/.dev: $(VENV)/.core
 	$(PIP) install "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
-	$(PIP) install -e ".[tf,torch,dev]"
+	$(PIP) install -e ".[tf,torch,dev,batch]"
 	touch $@
 
 install: $(VENV)/.core
