@@ -197,7 +197,7 @@ def _classroom(result: Result, messages: Messages, out: Path | None, explicit: P
 
 
 def _list() -> int:
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     for a in all_assignments():
         auto, manual = a.points()
         extra = f" + {manual:g} manual" if manual else ""
