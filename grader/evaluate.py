@@ -93,6 +93,9 @@ class _Process:
                                       stderr=self.log, cwd=folder.work, start_new_session=True)
         self.root = kernel_processes(self.popen.pid)[:1]
 
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
     def finish(self, limits: Limits, timeout_s: float) -> tuple[bool, str]:
         """Say "go", wait under the watchdog; (succeeded, the end of its error output)."""
         seen = Watch()
@@ -153,7 +156,7 @@ class WarmEvaluator:
     def take(self) -> _Process | None:
         """The waiting process, once; None after it was taken or if it already died."""
         process, self.process = self.process, None
-        if process is not None and process.popen.poll() is not None:
+        if process is not None and process.poll() is not None:
             process.close()
             return None
         return process

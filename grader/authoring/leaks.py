@@ -50,6 +50,9 @@ def _published_lines(assignment: Assignment) -> set[str]:
         texts.append(render_template(assignment.reference_path.read_text(encoding="utf-8")))
     for text in texts:
         lines.update(line.strip() for line in text.splitlines())
+    # Solution lines the instructor publishes on purpose (e.g. in a hint), named in
+    # assignment.toml's [bundle] published, so the choice is explicit and reviewed.
+    lines.update(str(line).strip() for line in assignment.config.get("bundle", {}).get("published", []))
     return lines
 
 
