@@ -190,8 +190,9 @@ def test_artifacts_refuse_symlinks_and_big_files(tmp_path: Path) -> None:
     _index(tmp_path, {"link": {"ok": True, "file": "link.npy"}, "big": {"ok": True, "file": "big.npy"},
                       "up": {"ok": True, "file": "../x.npy"}})
     arts = Artifacts(tmp_path, 1_000)
-    with pytest.raises(OSError):
+    with pytest.raises(ArtifactInvalid) as link:  # refused as the student's, not a grader error
         arts.array("link")
+    assert link.value.key == "artifact.not_file"
     with pytest.raises(ArtifactInvalid):
         arts.array("big")
     with pytest.raises(ArtifactInvalid):
