@@ -14,7 +14,6 @@ sandbox and the preamble (:func:`serve_source`) points the student's own
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AssignmentError
+from .intake import sha256_of
 
 ENV = "DLGRADE_DATA"
 CACHE = Path.home() / ".cache" / "dlgrade" / "data"
@@ -59,14 +59,6 @@ def configured_dir() -> Path | None:
     """The local data folder, from ``$DLGRADE_DATA`` (the CLI's ``--data-dir`` sets it)."""
     value = os.environ.get(ENV, "").strip()
     return Path(value).expanduser().resolve() if value else None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _verified: dict[tuple[str, int, int], str] = {}
