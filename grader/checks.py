@@ -104,6 +104,8 @@ class Context:
     """The assignment's limits, for those evaluations."""
     evaluator: WarmEvaluator | None = None
     """An evaluation sandbox started during the run, if the assignment asked for one."""
+    eval_cache: Path | None = None
+    """Where evaluations are kept by content hash (a batch's cache), or None."""
 
 
 def run_checks(checks: list[Check], ctx: Context, messages: Messages) -> list[CheckResult]:

@@ -43,6 +43,9 @@ class Options:
     """Copy ``out/`` and the probe inputs here, so :func:`check_stored` can re-grade later."""
     threads: int | None = None
     """CPU threads for the run's numeric libraries (a batch's share); None: the assignment's."""
+    evaluations: Path | None = None
+    """A trusted folder where model evaluations are kept by content hash, so that a
+    re-grade does not load the same exported model again (a batch's cache)."""
 
 
 def grade(assignment: Assignment, path: Path, given: str, sandbox: Sandbox,
@@ -149,6 +152,7 @@ def _checked(assignment: Assignment, sub: intake.Submission, given: str, out: Pa
         sandbox=sandbox,
         limits=assignment.limits,
         evaluator=evaluator,
+        eval_cache=options.evaluations,
         state={"messages": messages},
     )
     _record_device(ctx.artifacts, info)

@@ -109,3 +109,10 @@ def test_selftest_passes() -> None:
 def test_committed_templates_are_fresh() -> None:
     done = run_cli("template", "--check")
     assert done.returncode == 0, done.stderr
+
+
+def test_an_empty_class_folder_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "entregas").mkdir()
+    done = run_cli("grade", "perceptron", str(tmp_path / "entregas"), "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert "no submissions" in done.stderr and "Traceback" not in done.stderr

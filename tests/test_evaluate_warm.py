@@ -51,3 +51,22 @@ def test_unused_warm_process_is_killed_and_removed(sandbox) -> None:
     warm.close()
     assert process is not None and process.poll() is not None
     assert not warm.folder.root.exists()
+
+
+def test_a_kept_evaluation_is_read_back_not_run_again(sandbox, tmp_path, monkeypatch) -> None:
+    from grader.sandbox import Sandbox
+
+    model = tmp_path / "modelo.bin"
+    model.write_bytes(b"pesos")
+    cache = tmp_path / "evaluaciones"
+    kwargs = dict(model_files=[model], inputs={"x": np.arange(3.0)}, sandbox=sandbox,
+                  limits=DEFAULT_LIMITS, cache_dir=cache)
+    with evaluate(SCRIPT, **kwargs) as first:
+        assert first.ok and first.artifacts.array("doble").tolist() == [0.0, 2.0, 4.0]
+    # from now on no sandbox can start: a second evaluation must come from the cache
+    monkeypatch.setattr(Sandbox, "command", lambda self, argv, **kw: ["false"])
+    with evaluate(SCRIPT, **kwargs) as again:
+        assert again.ok and again.artifacts.array("doble").tolist() == [0.0, 2.0, 4.0]
+    model.write_bytes(b"otros pesos")  # another model is another evaluation
+    with evaluate(SCRIPT, **kwargs) as changed:
+        assert not changed.ok

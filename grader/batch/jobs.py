@@ -109,6 +109,8 @@ def _run_job(job: Job, start: float) -> Outcome:
         result = grade(assignment, path, job.given, box, job.options)
         return Outcome(job.key, result.to_dict(), "uncached", seconds=time.perf_counter() - start)
     cache = Cache(Path(job.cache_dir))
+    # evaluations of exported models are kept too, so a re-grade needn't load them again
+    options = replace(job.options, evaluations=cache.root / "evaluations")
     run_key = hashlib.sha256(f"{job.run_fingerprint}:{digest}".encode()).hexdigest()
     entry = cache.entry(run_key)
     meta = entry.meta()
@@ -122,13 +124,13 @@ def _run_job(job: Job, start: float) -> Outcome:
         previous = entry.result()
         if previous is not None and previous.status == "graded":
             result = check_stored(assignment, path, job.given, entry.folder, previous.run,
-                                  job.options, sandbox=box)
+                                  options, sandbox=box)
             cache.update_result(run_key, job.check_fingerprint, result)
             return Outcome(job.key, result.to_dict(), "regraded", stale=True,
                            seconds=time.perf_counter() - start)
     scratch = cache.scratch()
     try:
-        result = grade(assignment, path, job.given, box, replace(job.options, keep_artifacts=scratch))
+        result = grade(assignment, path, job.given, box, replace(options, keep_artifacts=scratch))
         if _cacheable(result):
             cache.commit(scratch, run_key, job.check_fingerprint, result)
     finally:

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from .. import report
 from ..assignment import Assignment
+from ..errors import UsageError
 from ..pipeline import Options
 from ..schema import Result
 from . import gradebook, summary
@@ -66,6 +67,11 @@ def run_batch(assignment: Assignment, paths: list[Path], options: Options, batch
     archives.mkdir()
     roster = read_roster(batch.roster) if batch.roster else None
     classlist = collect(paths, assignment.name, assignment.notebook, archives, roster, batch.force)
+    if not classlist.entries and not classlist.missing:
+        raise UsageError(
+            f"no submissions (.ipynb or .py) found in {', '.join(str(p) for p in paths)}; "
+            "give a notebook, a folder of notebooks, per-student folders or an LMS zip."
+        )
     lang = options.lang or assignment.lang
     cache_dir = None
     if batch.use_cache:

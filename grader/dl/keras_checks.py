@@ -259,7 +259,8 @@ def evaluate_model(ctx: Context, images: np.ndarray) -> np.ndarray:
     model_file = ctx.artifacts.out_dir / "model.keras"
     assert ctx.sandbox is not None, "the pipeline gives checks its sandbox"
     with evaluate(EVALUATE, model_files=[model_file], inputs={"x": images},
-                  sandbox=ctx.sandbox, limits=ctx.limits, warm=ctx.evaluator) as ev:
+                  sandbox=ctx.sandbox, limits=ctx.limits, warm=ctx.evaluator,
+                  cache_dir=ctx.eval_cache) as ev:
         if "load" not in ev.artifacts:
             entry = ev.artifacts.index.get("load", {})
             if not entry:

@@ -160,7 +160,8 @@ def program_outputs(ctx: Context, filename: str, X: np.ndarray) -> np.ndarray:
                            size_mb=round(info.st_size / 2**20, 1), limit_mb=ctx.limits.artifact_mb)
     inputs = {"X": np.asarray(X, dtype=np.float32), "__program__": np.array(filename)}
     with evaluate(EVALUATE_SCRIPT, model_files=[path], inputs=inputs, sandbox=ctx.sandbox,
-                  limits=ctx.limits, warm=ctx.evaluator) as ev:
+                  limits=ctx.limits, warm=ctx.evaluator,
+                  cache_dir=ctx.eval_cache) as ev:
         if "salida" not in ev.artifacts:
             entry = ev.artifacts.index.get("salida", {})
             detail = entry.get("message") or ev.detail.strip().splitlines()[-1:] or ["?"]
