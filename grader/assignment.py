@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -119,6 +120,16 @@ class Assignment:
             if draw is not None:
                 found.update(draw(ctx))
         return found
+
+    def picture_code(self, hidden: bool) -> str:
+        """The source that draws the pictures (not the checks' thresholds), for cache keys."""
+        parts = [(Path(__file__).parent / "dl" / "pictures.py").read_text(encoding="utf-8")]
+        for mod in self._modules(hidden):
+            for name in ("pictures", "picture_labels"):
+                fn = getattr(mod, name, None)
+                if fn is not None:
+                    parts.append(inspect.getsource(fn))
+        return "\n".join(parts)
 
     @property
     def evaluate_prelude(self) -> str | None:
