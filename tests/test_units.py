@@ -251,3 +251,35 @@ def test_imports_are_found_even_when_hidden() -> None:
 def test_student_text_cannot_pose_as_grader_output() -> None:
     text = neutralise("ok\n::error::100/100\n\x1b[32mverde\x1b[0m")
     assert "\n::error" not in text and "\x1b" not in text
+
+
+def test_batch_pictures_are_kept_by_what_they_are_drawn_from(tmp_path: Path) -> None:
+    from grader.pipeline import Options, _pictures
+
+    class _Drawing:
+        root = tmp_path / "tarea"
+        drawn = 0
+
+        def picture_code(self, hidden: bool) -> str:
+            return "def pictures(ctx): ..."
+
+        def pictures(self, ctx: object, hidden: bool) -> dict[str, bytes]:
+            self.drawn += 1
+            return {"curvas.png": b"\x89PNG" + bytes([self.drawn])}
+
+    assignment = _Drawing()
+    assignment.root.mkdir()
+    (assignment.root / "checks.py").write_text("THRESHOLD = 0.97\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "values.json").write_text("{}")
+    options = Options(evaluations=tmp_path / "cache")
+    first = _pictures(assignment, None, options, "es", out)  # type: ignore[arg-type]
+    (assignment.root / "checks.py").write_text("THRESHOLD = 0.975\n")  # a threshold change
+    again = _pictures(assignment, None, options, "es", out)  # type: ignore[arg-type]
+    assert again == first and assignment.drawn == 1
+    (out / "values.json").write_text('{"otra": 1}')  # other exports: drawn anew
+    _pictures(assignment, None, options, "es", out)  # type: ignore[arg-type]
+    assert assignment.drawn == 2
+    _pictures(assignment, None, options, "en", out)  # type: ignore[arg-type]
+    assert assignment.drawn == 3
