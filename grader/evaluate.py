@@ -29,12 +29,10 @@ from typing import IO
 import numpy as np
 
 from .artifacts import Artifacts
-from .runner import RunFolder
+from .runner import RunFolder, load_runtime
 from .sandbox import PidsCgroup, Sandbox, environment
 from .settings import Limits
 from .watchdog import Watch, clean_up, kernel_processes, watch
-
-_RUNTIME = Path(__file__).with_name("runtime.py")
 
 
 @dataclass
@@ -48,10 +46,7 @@ class Evaluation:
 
 def _program(script: str, out_dir: Path, inputs: Path) -> str:
     return "\n".join([
-        "import types as _t, sys as _s",
-        "_m = _t.ModuleType('dlgrade_runtime')",
-        f"exec(compile({_RUNTIME.read_text(encoding='utf-8')!r}, 'dlgrade_runtime', 'exec'), _m.__dict__)",
-        "_s.modules['dlgrade_runtime'] = _m",
+        *load_runtime(),
         f"ex = _m.Exporter({{}}, {str(out_dir)!r}, {str(inputs)!r})",
         "try:",
         f"    exec(compile({script!r}, 'evaluate.py', 'exec'), {{'ex': ex, '__name__': 'evaluate'}})",
@@ -184,19 +179,18 @@ def evaluation_key(script: str, model_files: list[Path], inputs: dict[str, np.nd
     return digest.hexdigest()
 
 
-def _keep(out: Path, cache_dir: Path, key: str) -> None:
-    """Store an evaluation's outputs (plain files only) under its key, atomically."""
-    final = cache_dir / key
+def keep_files(final: Path, files: dict[str, bytes]) -> None:
+    """Store ``files`` as the folder ``final`` in one rename, so no reader sees half of it;
+    a folder another job kept first wins."""
     if final.exists():
         return
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=cache_dir))
-    for item in out.iterdir():
-        if item.is_file() and not item.is_symlink():
-            shutil.copyfile(item, tmp / item.name)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=final.parent))
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
     try:
         tmp.rename(final)
-    except OSError:  # another job stored the same evaluation first
+    except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -226,8 +220,9 @@ def evaluate(script: str, *, model_files: list[Path], inputs: dict[str, np.ndarr
         ok, detail = process.finish(limits, timeout_s or limits.export_time_s * 2)
         artifacts = Artifacts(folder.out, limits.artifact_mb * 2**20)
         ok = ok and artifacts.problem is None
-        if ok and cache_dir is not None:
-            _keep(folder.out, cache_dir, key)
+        if ok and cache_dir is not None:  # plain files only: what the readers accept anyway
+            keep_files(cache_dir / key, {p.name: p.read_bytes() for p in folder.out.iterdir()
+                                         if p.is_file() and not p.is_symlink()})
         yield Evaluation(artifacts=artifacts, ok=ok, detail=detail)
     finally:
         folder.remove()

@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import platform
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from .artifacts import Artifacts
 from .assignment import Assignment
 from .checks import Context, run_checks
 from .errors import IntakeError
-from .evaluate import WarmEvaluator
+from .evaluate import WarmEvaluator, keep_files
 from .i18n import Messages
 from .manual import collect_manual
 from .runner import RunFolder, RunRequest, execute, stage
@@ -203,19 +202,8 @@ def _pictures(assignment: Assignment, ctx: Context, options: Options, lang: str,
         return {p.name: p.read_bytes() for p in sorted(kept.glob("*.png"))}
     pictures = assignment.pictures(ctx, options.hidden)
     if pictures and all(name.endswith(".png") and "/" not in name for name in pictures):
-        tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=_mkdir(options.evaluations)))
-        for name, png in pictures.items():
-            (tmp / name).write_bytes(png)
-        try:
-            tmp.rename(kept)
-        except OSError:  # another job kept the same pictures first
-            shutil.rmtree(tmp, ignore_errors=True)
+        keep_files(kept, pictures)
     return pictures
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _record_device(artifacts: Artifacts, info: RunInfo) -> None:

@@ -138,17 +138,26 @@ class _Client(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def preamble(seed: int, frameworks: list[str], out_dir: Path, inputs: Path) -> str:
-    """The grader's first cell: seeds, a quiet plotting backend, the export helper."""
-    lines = [
-        "import random as _r, sys as _s, types as _t",
-        f"_r.seed({seed})",
-        "import numpy as _np",
-        f"_np.random.seed({seed})",
+def load_runtime() -> list[str]:
+    """Lines that make ``grader/runtime.py`` importable as ``dlgrade_runtime`` inside a
+    sandbox, which cannot see the grader package (they bind ``_m``, ``_s`` and ``_t``)."""
+    return [
+        "import sys as _s, types as _t",
         "_m = _t.ModuleType('dlgrade_runtime')",
         f"exec(compile({_RUNTIME.read_text(encoding='utf-8')!r}, 'dlgrade_runtime', 'exec'),"
         " _m.__dict__)",
         "_s.modules['dlgrade_runtime'] = _m",
+    ]
+
+
+def preamble(seed: int, frameworks: list[str], out_dir: Path, inputs: Path) -> str:
+    """The grader's first cell: seeds, a quiet plotting backend, the export helper."""
+    lines = [
+        "import random as _r",
+        f"_r.seed({seed})",
+        "import numpy as _np",
+        f"_np.random.seed({seed})",
+        *load_runtime(),
     ]
     if "tensorflow" in frameworks:
         lines += ["import keras as _k", f"_k.utils.set_random_seed({seed})"]
