@@ -306,4 +306,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-__all__ = ["Messages", "Result", "main"]
+__all__ = ["main"]
