@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..i18n import Messages
 from ..schema import CheckResult, Result
-from .safe import neutralise
+from .safe import neutralise, shown
 
 ICONS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–"}
 
 
 def _fmt(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return neutralise(text, 400)
+    return shown(value, 400)
 
 
 def _check_lines(chk: CheckResult, t: Messages) -> list[str]:

@@ -9,6 +9,7 @@ breaks a command while leaving it readable.
 
 from __future__ import annotations
 
+import json
 import re
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
@@ -25,3 +26,11 @@ def neutralise(text: str, limit: int = 2000) -> str:
     text = _WORKFLOW.sub("\\1:\u200b:", text)
     text = _LEGACY_WORKFLOW.sub("\\1#\u200b#[", text)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shown(value: object, limit: int) -> str:
+    """An expected/actual value as a reader sees it: text as is, data as JSON, none as "—"."""
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return neutralise(text, limit)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
@@ -10,7 +9,7 @@ from rich.markup import escape
 
 from ..i18n import Messages
 from ..schema import Result
-from .safe import neutralise
+from .safe import neutralise, shown
 
 STYLE = {
     "passed": ("✓", "green"), "failed": ("✗", "red"),
@@ -19,8 +18,7 @@ STYLE = {
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return escape(neutralise(text, 160))
+    return escape(shown(value, 160))
 
 
 def print_terminal(result: Result, t: Messages, console: Console | None = None) -> None:
